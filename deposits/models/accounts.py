@@ -1,0 +1,75 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import models
+from django.utils import timezone
+
+from deposits import secrets
+
+from .teams import Team
+
+
+class RepositoryKind(models.TextChoices):
+    ZENODO = "zenodo", "Zenodo"
+    DATAMETA = "datameta", "DataMeta"
+    COSCINE = "coscine", "Coscine"
+    CRISTIN = "cristin", "Cristin"
+
+
+class AccountStatus(models.TextChoices):
+    UNVERIFIED = "unverified", "Not yet verified"
+    OK = "ok", "Working"
+    FAILING = "failing", "Relink needed"
+
+
+class LinkedAccount(models.Model):
+    """A team's credentials for one repository instance."""
+
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="accounts")
+    kind = models.CharField(max_length=16, choices=RepositoryKind.choices)
+    label = models.CharField(max_length=200)
+    base_url = models.URLField(help_text="The repository's API root, e.g. https://zenodo.org/api")
+    token_encrypted = models.TextField(editable=False)
+    token_hint = models.CharField(max_length=16, editable=False, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    identity = models.CharField(max_length=300, blank=True, help_text="Whose token this is")
+    status = models.CharField(
+        max_length=16, choices=AccountStatus.choices, default=AccountStatus.UNVERIFIED
+    )
+    last_checked_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    # [{"limit": 100, "seconds": 60}, {"limit": 5000, "seconds": 3600}]; empty = kind default
+    rate_windows = models.JSONField(default=list, blank=True)
+    settings = models.JSONField(default=dict, blank=True)
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["team", "label"]
+
+    def __str__(self) -> str:
+        return f"{self.label} ({self.get_kind_display()})"
+
+    @property
+    def token(self) -> str:
+        return secrets.decrypt(self.token_encrypted)
+
+    def set_token(self, token: str) -> None:
+        self.token_encrypted = secrets.encrypt(token)
+        self.token_hint = secrets.mask(token)
+
+    @property
+    def needs_relink(self) -> bool:
+        expired = self.expires_at is not None and self.expires_at <= timezone.now()
+        return self.status == AccountStatus.FAILING or expired
+
+    @property
+    def limiter_key(self) -> str:
+        from urllib.parse import urlsplit
+
+        return f"{urlsplit(self.base_url).netloc}:{self.pk}"
+
+    def effective_rate_windows(self) -> list[dict[str, Any]]:
+        from deposits.repositories import registry
+
+        return self.rate_windows or registry.get(self.kind).default_rate_windows

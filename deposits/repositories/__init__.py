@@ -1,0 +1,1 @@
+"""One module per repository kind, plus the shared HTTP layer and the limiter."""

