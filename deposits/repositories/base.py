@@ -205,9 +205,7 @@ class Connector:
         """The ordered step names ``job.action`` needs on this repository."""
         raise NotImplementedError
 
-    def run_step(
-        self, step: str, client: HttpClient, job: Job, progress: ProgressFn
-    ) -> StepResult:
+    def run_step(self, step: str, client: HttpClient, job: Job, progress: ProgressFn) -> StepResult:
         """Do one remote operation of ``step``; idempotent when re-run after a crash."""
         raise NotImplementedError
 

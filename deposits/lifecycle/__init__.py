@@ -1,0 +1,52 @@
+"""The lifecycle of a target: the one place states change and steps run.
+
+Views, admin and webhooks call the functions exported here; tasks call ``advance``,
+``reconcile`` and ``verify_now``.
+"""
+
+from .accounts import (
+    account_budget,
+    check_base_url,
+    link_account,
+    unlink_account,
+    update_account,
+    verify_account,
+    verify_now,
+)
+from .drafts import (
+    add_target,
+    allowed_actions,
+    problems_by_field,
+    remove_target,
+    request,
+    retry,
+    revalidate,
+    step_label,
+)
+from .states import Conflict, NotAllowed, record_event, transition
+from .worker import Outcome, advance, reconcile
+
+__all__ = [
+    "Conflict",
+    "NotAllowed",
+    "Outcome",
+    "account_budget",
+    "add_target",
+    "advance",
+    "allowed_actions",
+    "check_base_url",
+    "link_account",
+    "problems_by_field",
+    "reconcile",
+    "record_event",
+    "remove_target",
+    "request",
+    "retry",
+    "revalidate",
+    "step_label",
+    "transition",
+    "unlink_account",
+    "update_account",
+    "verify_account",
+    "verify_now",
+]

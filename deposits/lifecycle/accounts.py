@@ -1,0 +1,140 @@
+"""Linked accounts: link, change, unlink, verify, and their rate budget."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.utils import timezone
+
+from deposits.models import AccountStatus, LinkedAccount, Team
+from deposits.repositories import registry
+from deposits.repositories.base import AuthError, RepositoryError
+
+from .states import NotAllowed, User, enqueue_verify
+
+
+def check_base_url(base_url: str) -> str:
+    parts = urlsplit(base_url.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise NotAllowed("The base URL must be an http(s) URL, e.g. https://zenodo.org/api")
+    allowed = {h.lower() for h in settings.ALLOWED_REPOSITORY_HOSTS}
+    if parts.hostname.lower() not in allowed and parts.netloc.lower() not in allowed:
+        raise NotAllowed(
+            f"{parts.hostname} is not an allowed repository host. An administrator can add "
+            "it to ALLOWED_REPOSITORY_HOSTS."
+        )
+    return base_url.strip().rstrip("/")
+
+
+def link_account(
+    team: Team,
+    *,
+    kind: str,
+    label: str,
+    base_url: str,
+    token: str,
+    user: User,
+    rate_windows: list[dict[str, int]] | None = None,
+) -> LinkedAccount:
+    registry.get(kind)  # an unknown kind fails here, not in a worker
+    if not token.strip():
+        raise NotAllowed("Paste the API token the repository gave you.")
+    account = LinkedAccount(
+        team=team,
+        kind=kind,
+        label=label.strip() or registry.get(kind).label,
+        base_url=check_base_url(base_url),
+        rate_windows=rate_windows or [],
+    )
+    account.set_token(token.strip())
+    account.save()
+    enqueue_verify(account.pk)
+    return account
+
+
+def update_account(
+    account: LinkedAccount,
+    *,
+    user: User,
+    label: str | None = None,
+    base_url: str | None = None,
+    token: str | None = None,
+    rate_windows: list[dict[str, int]] | None = None,
+) -> LinkedAccount:
+    reverify = False
+    if label is not None:
+        account.label = label.strip() or account.label
+    if base_url is not None and base_url.strip().rstrip("/") != account.base_url:
+        account.base_url = check_base_url(base_url)
+        reverify = True
+    if token:
+        account.set_token(token.strip())
+        reverify = True
+    if rate_windows is not None:
+        account.rate_windows = rate_windows
+    if reverify:
+        account.status = AccountStatus.UNVERIFIED
+        account.last_error = ""
+    account.save()
+    if reverify:
+        enqueue_verify(account.pk)
+    return account
+
+
+def unlink_account(account: LinkedAccount, *, user: User) -> None:
+    if account.targets.exists():
+        raise NotAllowed(
+            f"{account} is a target of {account.targets.count()} deposit(s); remove it from "
+            "them first (published records stay on the repository either way)."
+        )
+    account.delete()
+
+
+def verify_account(account: LinkedAccount, *, user: User) -> None:
+    enqueue_verify(account.pk)
+
+
+def account_budget(account: LinkedAccount) -> list[dict[str, Any]]:
+    from deposits.repositories.limiter import get_limiter
+
+    try:
+        return get_limiter().usage(account.limiter_key, account.effective_rate_windows())
+    except Exception:  # the budget is informative; a Redis hiccup must not break a page
+        return [
+            {"limit": w["limit"], "seconds": w["seconds"], "used": None, "remaining": None}
+            for w in account.effective_rate_windows()
+        ]
+
+
+def verify_now(account_id: int, *, priority: str = "interactive") -> LinkedAccount:
+    """Worker side: ask the repository whose token this is, and record the answer."""
+    from .worker import build_client
+
+    account = LinkedAccount.objects.get(pk=account_id)
+    connector = registry.get(account.kind)
+    now = timezone.now()
+    try:
+        identity = connector.verify(build_client(account, None, priority=priority))
+    except AuthError as exc:
+        account.status = AccountStatus.FAILING
+        account.last_error = exc.message
+    except RepositoryError as exc:
+        # Transient trouble says nothing about the token: keep the status, show why.
+        account.last_error = exc.message
+        if exc.permanent:
+            account.status = AccountStatus.FAILING
+    else:
+        account.status = AccountStatus.OK
+        account.identity = identity.name
+        account.last_error = ""
+        if identity.expires_at:
+            from django.utils.dateparse import parse_datetime
+
+            account.expires_at = parse_datetime(identity.expires_at)
+    account.last_checked_at = now
+    account.save(
+        update_fields=["status", "identity", "last_error", "last_checked_at", "expires_at"]
+    )
+    return account

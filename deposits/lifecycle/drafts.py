@@ -1,0 +1,242 @@
+"""What people do to a deposit's targets: validate, add and remove, ask for actions."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from django.db import transaction
+
+from deposits.models import (
+    Action,
+    Deposit,
+    DepositFile,
+    FileStatus,
+    LinkedAccount,
+    RemoteFile,
+    State,
+    Target,
+)
+from deposits.repositories import registry
+from deposits.repositories.base import FileJob, Problem
+
+from .states import NotAllowed, User, enqueue, record_event, transition
+
+
+def file_jobs(deposit: Deposit) -> list[FileJob]:
+    """The deposit's files as connectors see them for validation (no remote state)."""
+    return [
+        FileJob(name=f.name, size=f.size, md5=f.md5, sha256=f.sha256, open=f.blob.open)
+        for f in deposit.files.all()
+        if f.status == FileStatus.READY
+    ]
+
+
+def local_problems(target: Target, files: list[FileJob] | None = None) -> list[Problem]:
+    connector = registry.get(target.account.kind)
+    deposit = target.deposit
+    problems = connector.validate(
+        deposit.metadata, target.options, file_jobs(deposit) if files is None else files
+    )
+    if deposit.files.filter(status=FileStatus.RECEIVING).exists():
+        problems.append(
+            Problem(
+                "files",
+                "A file is still uploading: wait for it to finish or delete it.",
+                repository=target.account.kind,
+            )
+        )
+    return problems
+
+
+def revalidate(deposit: Deposit) -> None:
+    """Re-check every target against its repository's rules; move draft <-> ready."""
+    files = file_jobs(deposit)
+    for target in deposit.targets.select_related("account", "deposit"):
+        problems = local_problems(target, files)
+        # The repository's own complaints stay visible until the next attempt replaces them.
+        remote = [p for p in target.problems if p.get("source") != "portal"]
+        target.problems = [p.as_dict() for p in problems] + remote
+        Target.objects.filter(pk=target.pk).update(problems=target.problems)
+        if target.state == State.DRAFT and not problems:
+            transition(target, State.READY, actor_label="validation", message="Ready to publish")
+        elif target.state == State.READY and problems:
+            transition(
+                target,
+                State.DRAFT,
+                actor_label="validation",
+                message=f"{len(problems)} problem(s) to fix before publishing",
+            )
+
+
+def problems_by_field(deposit: Deposit) -> dict[str, list[Problem]]:
+    merged: dict[str, list[Problem]] = defaultdict(list)
+    for target in deposit.targets.all():
+        for data in target.problems:
+            problem = Problem.from_dict(data)
+            if problem not in merged[problem.field]:
+                merged[problem.field].append(problem)
+    return dict(merged)
+
+
+def add_target(deposit: Deposit, account: LinkedAccount, *, user: User) -> Target:
+    if account.team_id != deposit.team_id:
+        raise NotAllowed("That linked account belongs to another team.")
+    target, created = Target.objects.get_or_create(deposit=deposit, account=account)
+    if created:
+        record_event(target, "target_added", user=user, message=f"Will be sent to {account}")
+        revalidate(deposit)
+        target.refresh_from_db()
+    return target
+
+
+def remove_target(target: Target, *, user: User) -> None:
+    if target.remote_id or target.state not in (State.DRAFT, State.READY, State.FAILED):
+        raise NotAllowed(
+            f"{target.account} already holds a record of this deposit: delete the remote "
+            "draft first (unpublished), or keep the target (published records stay)."
+        )
+    record_event(
+        target.deposit, "target_removed", user=user, message=f"No longer sent to {target.account}"
+    )
+    target.delete()
+
+
+def allowed_actions(target: Target) -> list[Action]:
+    state = target.state
+    if state == State.READY:
+        actions = [Action.PUBLISH]
+        if target.remote_id and not target.published_at:
+            actions.append(Action.DELETE)
+        return actions
+    if state == State.DRAFT:
+        return [Action.DELETE] if target.remote_id and not target.published_at else []
+    if state == State.PUBLISHED:
+        if target.remote_state == "inprogress":  # an edit is open on the repository
+            return [Action.EDIT, Action.DISCARD]
+        return [Action.NEW_VERSION, Action.EDIT]
+    if state == State.FAILED:
+        actions = []
+        if target.remote_id and not target.published_at:
+            actions.append(Action.DELETE)
+        if target.published_at and target.remote_state == "inprogress":
+            actions.append(Action.DISCARD)
+        return actions
+    return []
+
+
+def request(target: Target, action: str, *, user: User) -> Target:
+    """Queue ``action`` for a worker, after checking it can happen now."""
+    action = Action(action)
+    if action not in allowed_actions(target):
+        raise NotAllowed(_why_not(target, action))
+    if action in (Action.PUBLISH, Action.NEW_VERSION, Action.EDIT):
+        problems = local_problems(target)
+        if problems:
+            raise NotAllowed(
+                f"{target.account.get_kind_display()} needs {len(problems)} fix(es) first: "
+                + "; ".join(p.message for p in problems[:3])
+            )
+    if target.account.needs_relink:
+        raise NotAllowed(
+            f"The linked account {target.account} needs relinking: its token failed or "
+            "expired. Update the token on the Linked accounts page, then try again."
+        )
+    with transaction.atomic():
+        transition(
+            target,
+            State.QUEUED,
+            user=user,
+            message=f"{action.label} requested",
+            action=action,
+            steps=[],
+            step_index=0,
+            attempts=0,
+            last_error="",
+            retryable=False,
+            progress={},
+            next_attempt_at=None,
+        )
+        enqueue(target.pk)
+    return target
+
+
+def retry(target: Target, *, user: User) -> Target:
+    if target.state != State.FAILED:
+        raise NotAllowed("Only a failed target can be retried.")
+    if target.account.needs_relink:
+        raise NotAllowed(f"Relink {target.account} first: its token failed or expired.")
+    with transaction.atomic():
+        # Resume where it stopped: the steps already done are recorded and idempotent.
+        transition(
+            target,
+            State.QUEUED,
+            user=user,
+            message="Retry requested",
+            attempts=0,
+            last_error="",
+            retryable=False,
+            next_attempt_at=None,
+        )
+        enqueue(target.pk)
+    return target
+
+
+def _why_not(target: Target, action: Action) -> str:
+    if target.in_flight:
+        return "A worker is already on this target; wait for it to finish."
+    if action == Action.PUBLISH and target.state == State.DRAFT:
+        return "Fix the problems listed for this repository first."
+    if action == Action.PUBLISH and target.state == State.PUBLISHED:
+        return "Already published: start a new version or edit the published record."
+    if action in (Action.NEW_VERSION, Action.EDIT) and target.state != State.PUBLISHED:
+        return "Only a published record can get a new version or an edit."
+    if action == Action.DISCARD:
+        return "There is no open edit to discard."
+    if action == Action.DELETE:
+        return "Only an unpublished draft on the repository can be deleted."
+    return f"{action.label} is not possible while the target is {target.get_state_display()}."
+
+
+def step_label(target: Target) -> str:
+    if target.state == State.QUEUED:
+        return "Waiting for a worker"
+    step = target.current_step
+    if not step:
+        return target.get_state_display()
+    progress = target.progress or {}
+    if step == "upload" and progress.get("files_total"):
+        return f"Uploading {min(progress.get('files_done', 0) + 1, progress['files_total'])} of {progress['files_total']} files"
+    labels = {
+        "create": "Creating the draft",
+        "describe": "Sending metadata",
+        "publish": "Publishing",
+        "confirm": "Confirming",
+        "new_version": "Opening a new version",
+        "reconcile_files": "Reconciling files",
+        "edit": "Opening the record for editing",
+        "discard": "Discarding the edit",
+        "delete": "Deleting the remote draft",
+    }
+    return labels.get(step, step.replace("_", " ").capitalize())
+
+
+def sync_remote_files(target: Target) -> list[RemoteFile]:
+    """One RemoteFile row per ready deposit file; rows for removed files are marked."""
+    files: dict[str, DepositFile] = {
+        f.name: f for f in target.deposit.files.filter(status=FileStatus.READY)
+    }
+    existing = {rf.name: rf for rf in target.remote_files.all()}
+    for name, dfile in files.items():
+        row = existing.get(name)
+        if row is None:
+            existing[name] = RemoteFile.objects.create(target=target, file=dfile, name=name)
+        elif row.file_id != dfile.pk:  # replaced locally since it was sent: send again
+            row.file = dfile
+            row.status = "pending"
+            row.bytes_sent = 0
+            row.save(update_fields=["file", "status", "bytes_sent"])
+    for name, row in existing.items():
+        if name not in files and row.status != "delete":
+            row.status = "delete"
+            row.save(update_fields=["status"])
+    return list(existing.values())

@@ -1,0 +1,434 @@
+"""Worker side of a target's lifecycle: advance one idempotent step at a time.
+
+``advance`` claims the target with a lease (compare-and-set), does ONE remote
+operation through the connector, and records its result (remote ids first) before the
+next step is queued. A worker killed at any instant leaves a lease that runs out; the
+reconciler then queues the target again and the step re-runs idempotently.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from deposits.models import (
+    AccountStatus,
+    Action,
+    ApiCall,
+    Identifier,
+    LinkedAccount,
+    RemoteFile,
+    State,
+    Target,
+)
+from deposits.repositories import registry
+from deposits.repositories.base import (
+    AuthError,
+    FileJob,
+    Job,
+    RateLimited,
+    RepositoryError,
+    StepResult,
+)
+from deposits.repositories.http import CallRecord, HttpClient
+from deposits.repositories.limiter import get_limiter
+
+from .drafts import sync_remote_files
+from .states import Conflict, enqueue, record_event, transition
+
+log = logging.getLogger(__name__)
+
+# A re-run of "create" after an interrupted one waits this long, so a draft the
+# interrupted call made has time to appear in the repository's (index-backed) list.
+CREATE_RETRY_GRACE = timedelta(seconds=15)
+
+
+@dataclass
+class Outcome:
+    """What the task should do next: run again now, later, or stop."""
+
+    again: bool = False
+    countdown: float = 0.0
+    priority: str = "interactive"
+
+
+def build_client(
+    account: LinkedAccount, target: Target | None, *, priority: str = "interactive"
+) -> HttpClient:
+    def record(call: CallRecord) -> None:
+        ApiCall.objects.create(
+            account=account,
+            target=target,
+            method=call.method,
+            url=call.url[:1000],
+            status=call.status,
+            duration_ms=call.duration_ms,
+            rate_headers=call.rate_headers,
+            error=call.error[:2000],
+        )
+
+    return HttpClient(
+        base_url=account.base_url,
+        token=account.token,
+        connector=registry.get(account.kind),
+        limiter=get_limiter(),
+        limiter_key=account.limiter_key,
+        windows=account.effective_rate_windows(),
+        priority=priority,
+        record=record,
+    )
+
+
+def build_job(target: Target, remote_files: list[RemoteFile]) -> Job:
+    deposit = target.deposit
+    related = [
+        {"scheme": i.scheme, "value": i.value, "url": i.url, "scope": i.scope}
+        for i in Identifier.objects.filter(target__deposit=deposit).exclude(target=target)
+    ]
+    files = [
+        FileJob(
+            name=rf.name,
+            size=rf.file.size if rf.file else 0,
+            md5=rf.file.md5 if rf.file else "",
+            sha256=rf.file.sha256 if rf.file else "",
+            open=rf.file.blob.open if rf.file else _gone,
+            remote_id=rf.remote_id,
+            status=rf.status,
+            remote_checksum=rf.remote_checksum,
+        )
+        for rf in remote_files
+    ]
+    return Job(
+        target_id=target.pk,
+        action=target.action,
+        metadata=deposit.metadata,
+        options=target.options,
+        files=files,
+        remote_id=target.remote_id,
+        remote_state=target.remote_state,
+        remote_links=target.remote_links,
+        create_marker=target.create_marker,
+        related=related,
+    )
+
+
+def _gone():  # type: ignore[no-untyped-def]
+    raise FileNotFoundError("this file was removed from the deposit")
+
+
+def claim(target_id: int) -> str | None:
+    """Take the target's lease if nobody holds it; None if someone does or it is not due."""
+    now = timezone.now()
+    token = uuid.uuid4().hex
+    claimed = (
+        Target.objects.filter(pk=target_id, state__in=[State.QUEUED, State.WORKING])
+        .filter(Q(lease_until__isnull=True) | Q(lease_until__lt=now))
+        .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
+        .update(lease_token=token, lease_until=now + timedelta(seconds=settings.LEASE_SECONDS))
+    )
+    return token if claimed else None
+
+
+def release(target_id: int, token: str, **fields: object) -> None:
+    Target.objects.filter(pk=target_id, lease_token=token).update(
+        lease_token="", lease_until=None, updated=timezone.now(), **fields
+    )
+
+
+def advance(target_id: int, *, priority: str = "interactive") -> Outcome:
+    token = claim(target_id)
+    if token is None:
+        return Outcome()
+    try:
+        return _advance(target_id, token, priority)
+    except Conflict:
+        release(target_id, token)
+        return Outcome()
+    except Exception:
+        # A bug or an unexpected reply: fail visibly with a reference, never loop silently.
+        reference = uuid.uuid4().hex[:8]
+        log.exception("unexpected error advancing target %s (ref %s)", target_id, reference)
+        target = Target.objects.select_related("deposit", "account").get(pk=target_id)
+        _fail(
+            target,
+            token,
+            f"Unexpected error (reference {reference}). Nothing was lost: what is done is "
+            "recorded. Retry, and report the reference if it happens again.",
+            retryable=True,
+        )
+        return Outcome()
+
+
+def _advance(target_id: int, token: str, priority: str) -> Outcome:
+    target = Target.objects.select_related("deposit", "account").get(pk=target_id)
+    connector = registry.get(target.account.kind)
+    remote_files = sync_remote_files(target)
+    job = build_job(target, remote_files)
+
+    if target.state == State.QUEUED:
+        # A new action plans its steps; a retry keeps them and resumes where it stopped.
+        fresh = not target.steps
+        transition(
+            target,
+            State.WORKING,
+            actor_label="worker",
+            message="A worker started"
+            if fresh
+            else f"Resuming at step {target.steps[min(target.step_index, len(target.steps) - 1)]}",
+            steps=connector.steps(job) if fresh else target.steps,
+            step_index=0 if fresh else target.step_index,
+        )
+    if target.step_index >= len(target.steps):
+        return _finish(target, token)
+    step = target.steps[target.step_index]
+
+    if step == "create" and not target.remote_id:
+        now = timezone.now()
+        if target.create_marker and target.create_started_at:
+            due = target.create_started_at + CREATE_RETRY_GRACE
+            if now < due:  # an earlier attempt may have made a draft: let the list catch up
+                release(target.pk, token)
+                return Outcome(again=True, countdown=(due - now).total_seconds(), priority=priority)
+        # Written before the side effect, so a crash after the remote create is findable.
+        marker = target.create_marker or f"deposit-portal:{uuid.uuid4().hex}"
+        Target.objects.filter(pk=target.pk).update(create_marker=marker, create_started_at=now)
+        target.create_marker = job.create_marker = marker
+        target.create_started_at = now
+
+    progress_state = _ProgressWriter(target, token, job)
+    client = build_client(target.account, target, priority=priority)
+    try:
+        result = connector.run_step(step, client, job, progress_state)
+    except RateLimited as exc:
+        wait = max(exc.retry_after or 1.0, 0.5)
+        release(target.pk, token, next_attempt_at=timezone.now() + timedelta(seconds=wait))
+        Target.objects.filter(pk=target.pk).update(
+            progress={**target.progress, "waiting": f"Waiting {wait:.0f}s for the rate budget"}
+        )
+        return Outcome(again=True, countdown=wait, priority=priority)
+    except AuthError as exc:
+        LinkedAccount.objects.filter(pk=target.account_id).update(
+            status=AccountStatus.FAILING, last_error=exc.message
+        )
+        _fail(target, token, exc.message, retryable=False, problems=exc.problems)
+        return Outcome()
+    except RepositoryError as exc:
+        _record_file_failure(target, step, job, exc)
+        if exc.permanent:
+            _fail(target, token, exc.message, retryable=False, problems=exc.problems)
+            return Outcome()
+        return _retry_later(target, token, exc, priority)
+
+    _record(target, step, result)
+    if result.done:
+        Target.objects.filter(pk=target.pk).update(step_index=F("step_index") + 1, attempts=0)
+        target.step_index += 1
+    if target.step_index >= len(target.steps):
+        return _finish(target, token)
+    release(target.pk, token, next_attempt_at=None)
+    # Confirming a published record is polling: it goes behind interactive work.
+    next_step = target.steps[target.step_index]
+    return Outcome(again=True, priority="background" if next_step == "confirm" else priority)
+
+
+class _ProgressWriter:
+    """Progress callback: writes bytes sent and extends the lease, at most once a second."""
+
+    def __init__(self, target: Target, token: str, job: Job) -> None:
+        self.target = target
+        self.token = token
+        self.last = 0.0
+        done = sum(1 for f in job.files if f.status == "done")
+        pending = [f for f in job.files if f.status not in ("done", "delete")]
+        self.base = {
+            "files_done": done,
+            "files_total": done + len(pending),
+            "bytes_total": sum(f.size for f in job.files if f.status != "delete"),
+        }
+        Target.objects.filter(pk=target.pk).update(progress=self.base)
+
+    def __call__(self, name: str, sent: int) -> None:
+        now = time.monotonic()
+        if now - self.last < 1.0:
+            return
+        self.last = now
+        lease = timezone.now() + timedelta(seconds=settings.LEASE_SECONDS)
+        Target.objects.filter(pk=self.target.pk, lease_token=self.token).update(
+            lease_until=lease, progress={**self.base, "file": name, "bytes_sent": sent}
+        )
+        RemoteFile.objects.filter(target=self.target, name=name).update(
+            bytes_sent=sent, status="uploading"
+        )
+
+
+def _record(target: Target, step: str, result: StepResult) -> None:
+    """Store what the step did: remote ids first, then files and identifiers."""
+    with transaction.atomic():
+        fields: dict[str, object] = {"last_error": ""}
+        if result.remote_id is not None:
+            fields["remote_id"] = result.remote_id
+        if result.remote_state is not None:
+            fields["remote_state"] = result.remote_state
+        if result.remote_links is not None:
+            fields["remote_links"] = result.remote_links
+        Target.objects.filter(pk=target.pk).update(**fields)
+        for name, value in fields.items():
+            setattr(target, name, value)
+        for name, update in result.file_updates.items():
+            allowed = {
+                k: v
+                for k, v in update.items()
+                if k in {"remote_id", "status", "remote_checksum", "bytes_sent"}
+            }
+            RemoteFile.objects.filter(target=target, name=name).update(**allowed)
+        if result.files_removed:
+            RemoteFile.objects.filter(
+                target=target, name__in=result.files_removed, status="delete"
+            ).delete()
+        for ident in result.identifiers:
+            Identifier.objects.update_or_create(
+                target=target,
+                scheme=ident.scheme,
+                value=ident.value,
+                defaults={"url": ident.url, "scope": ident.scope},
+            )
+        if result.message:
+            record_event(target, f"step:{step}", message=result.message)
+
+
+def _record_file_failure(target: Target, step: str, job: Job, exc: RepositoryError) -> None:
+    if step != "upload":
+        return
+    current = next(job.pending_files(), None)
+    if current is not None:
+        RemoteFile.objects.filter(target=target, name=current.name).update(
+            status="failed",
+            last_error=exc.message[:2000],
+            attempts=F("attempts") + 1,
+            bytes_sent=0,
+        )
+
+
+def _retry_later(target: Target, token: str, exc: RepositoryError, priority: str) -> Outcome:
+    attempts = target.attempts + 1
+    if attempts > settings.MAX_TRANSIENT_RETRIES:
+        _fail(
+            target,
+            token,
+            f"{exc.message} Gave up after {attempts - 1} retries; press Retry when the "
+            "repository is back (what is done so far is kept).",
+            retryable=True,
+        )
+        return Outcome()
+    # Exponential backoff with full jitter, bounded.
+    ceiling = min(settings.RETRY_BACKOFF_MAX, settings.RETRY_BACKOFF_BASE * 2 ** (attempts - 1))
+    delay = max(exc.retry_after or 0.0, random.uniform(ceiling / 2, ceiling))
+    release(
+        target.pk,
+        token,
+        attempts=attempts,
+        last_error=f"{exc.message} (retry {attempts} in {delay:.0f}s)",
+        next_attempt_at=timezone.now() + timedelta(seconds=delay),
+    )
+    record_event(target, "retry", message=f"{exc.message} Retrying in {delay:.0f}s.")
+    return Outcome(again=True, countdown=delay, priority=priority)
+
+
+def _fail(
+    target: Target,
+    token: str,
+    message: str,
+    *,
+    retryable: bool,
+    problems: list | None = None,  # type: ignore[type-arg]
+) -> None:
+    target.refresh_from_db()
+    remote = [p.as_dict() for p in (problems or [])]
+    portal = [p for p in target.problems if p.get("source") == "portal"]
+    transition(
+        target,
+        State.FAILED,
+        actor_label="worker",
+        message=message,
+        last_error=message,
+        retryable=retryable,
+        problems=portal + remote,
+        lease_token="",
+        lease_until=None,
+        next_attempt_at=None,
+    )
+
+
+def _finish(target: Target, token: str) -> Outcome:
+    """All steps done: record the final state the action leads to."""
+    action = target.action
+    now = timezone.now()
+    if action == Action.DELETE:
+        with transaction.atomic():
+            target.remote_files.all().delete()
+            transition(
+                target,
+                State.DRAFT,
+                actor_label="worker",
+                message="The remote draft was deleted",
+                remote_id="",
+                remote_state="",
+                remote_links={},
+                create_marker="",
+                create_started_at=None,
+                steps=[],
+                step_index=0,
+                lease_token="",
+                lease_until=None,
+            )
+        from .drafts import revalidate
+
+        revalidate(target.deposit)
+        return Outcome()
+    doi = Identifier.objects.filter(target=target, scope="version").order_by("-created").first()
+    message = "The edit was discarded" if action == Action.DISCARD else "Published"
+    if doi and action != Action.DISCARD:
+        message = f"Published: {doi.scheme.upper()} {doi.value}"
+    fields: dict[str, object] = {"lease_token": "", "lease_until": None, "progress": {}}
+    if action != Action.DISCARD:
+        fields["published_at"] = now
+    transition(target, State.PUBLISHED, actor_label="worker", message=message, **fields)
+    return Outcome()
+
+
+def reconcile() -> int:
+    """Queue every in-flight target a worker should be on but is not.
+
+    That is: its lease ran out (the worker holding it died), its retry is overdue (the
+    delayed task was lost), or it sat queued with no worker taking it. Safe to run any
+    time: ``claim`` lets only one worker act on a target.
+    """
+    now = timezone.now()
+    stale = now - timedelta(seconds=settings.LEASE_SECONDS)
+    in_flight = Target.objects.filter(state__in=[State.QUEUED, State.WORKING])
+    crashed = list(in_flight.filter(lease_until__lt=now).values_list("pk", flat=True)[:500])
+    lost = list(
+        in_flight.filter(lease_until__isnull=True)
+        .filter(Q(next_attempt_at__lt=stale) | Q(next_attempt_at__isnull=True, updated__lt=stale))
+        .values_list("pk", flat=True)[:500]
+    )
+    for pk in crashed:
+        target = Target.objects.select_related("deposit").get(pk=pk)
+        record_event(
+            target,
+            "resumed",
+            actor_label="reconciler",
+            message=f"Resumed at step {target.current_step or 'start'}: the worker on it stopped",
+        )
+    for pk in crashed + lost:
+        enqueue(pk, priority="background")
+    return len(crashed) + len(lost)

@@ -1,0 +1,71 @@
+"""Seed the demo team: ada (member) and grace (curator), password "demo", and linked
+accounts pointing at this server's sandboxes. Safe to run again.
+
+Tokens come in as arguments (``--account zenodo=TOKEN``, printed by ``sandbox_token``):
+the product never imports the sandboxes.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+
+from deposits.models import AccountStatus, LinkedAccount, Membership, Role, Team
+
+SANDBOX_ACCOUNTS = [
+    # kind, label, API path under the sandbox
+    ("zenodo", "Zenodo (sandbox)", "zenodo/api"),
+]
+
+
+class Command(BaseCommand):
+    help = "Create the demo team, its users and sandbox-linked accounts."
+
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument("--password", default="demo")
+        parser.add_argument(
+            "--account",
+            action="append",
+            default=[],
+            metavar="KIND=TOKEN",
+            help="link a sandbox account of KIND with TOKEN (repeatable)",
+        )
+
+    @transaction.atomic
+    def handle(self, *args: Any, **options: Any) -> None:
+        if not settings.SANDBOX_ENABLED:
+            raise CommandError("The demo needs the sandboxes: set SANDBOX_ENABLED=1.")
+        User = get_user_model()
+        team, _ = Team.objects.get_or_create(slug="demo-lab", defaults={"name": "Demo Lab"})
+        for username, role, full in [
+            ("ada", Role.MEMBER, "Ada Lovelace"),
+            ("grace", Role.CURATOR, "Grace Hopper"),
+        ]:
+            user, created = User.objects.get_or_create(username=username)
+            if created:
+                first, last = full.split(" ", 1)
+                user.first_name, user.last_name = first, last
+                user.email = f"{username}@demo.invalid"
+                user.set_password(options["password"])
+                user.is_staff = role == Role.CURATOR  # curators work in the admin
+                user.is_superuser = role == Role.CURATOR
+                user.save()
+            Membership.objects.update_or_create(team=team, user=user, defaults={"role": role})
+
+        base = settings.SANDBOX_BASE_URL.rstrip("/")
+        given = dict(item.split("=", 1) for item in options["account"])
+        for kind, label, path in SANDBOX_ACCOUNTS:
+            if kind not in given:
+                continue
+            account = LinkedAccount.objects.filter(team=team, kind=kind, label=label).first()
+            if account is None:
+                account = LinkedAccount(team=team, kind=kind, label=label)
+            account.base_url = f"{base}/{path}"
+            account.set_token(given[kind])
+            account.status = AccountStatus.UNVERIFIED
+            account.save()
+        self.stdout.write(self.style.SUCCESS("Demo team 'Demo Lab' ready: ada / grace"))

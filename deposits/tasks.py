@@ -1,0 +1,51 @@
+"""Celery tasks: a few lines each, loading by id and calling the lifecycle.
+
+Every repository call happens here (through the lifecycle and a connector). A task never
+sleeps while holding a worker: when the rate budget or a retry says "later", the task
+queues itself again with a countdown and returns.
+"""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from deposits import lifecycle
+from deposits.models import AccountStatus, LinkedAccount
+
+
+def _queue(priority: str) -> str:
+    return "interactive" if priority == "interactive" else "background"
+
+
+@shared_task(name="deposits.tasks.advance", acks_late=True, ignore_result=True)
+def advance(target_id: int, priority: str = "interactive") -> None:
+    outcome = lifecycle.advance(target_id, priority=priority)
+    if outcome.again:
+        advance.apply_async(
+            args=[target_id],
+            kwargs={"priority": outcome.priority},
+            countdown=outcome.countdown,
+            queue=_queue(outcome.priority),
+        )
+
+
+@shared_task(name="deposits.tasks.verify_account", acks_late=True, ignore_result=True)
+def verify_account(account_id: int, priority: str = "interactive") -> None:
+    if LinkedAccount.objects.filter(pk=account_id).exists():
+        lifecycle.verify_now(account_id, priority=priority)
+
+
+@shared_task(name="deposits.tasks.reconcile", ignore_result=True)
+def reconcile() -> int:
+    return lifecycle.reconcile()
+
+
+@shared_task(name="deposits.tasks.verify_stale_accounts", ignore_result=True)
+def verify_stale_accounts() -> None:
+    """Hourly: re-check tokens so a failing or expiring one is flagged before it is needed."""
+    for account_id in LinkedAccount.objects.exclude(status=AccountStatus.UNVERIFIED).values_list(
+        "pk", flat=True
+    ):
+        verify_account.apply_async(
+            args=[account_id], kwargs={"priority": "background"}, queue="background"
+        )

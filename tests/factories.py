@@ -1,0 +1,111 @@
+"""factory_boy factories for the product's models."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from typing import Any
+
+import factory
+from django.contrib.auth import get_user_model
+from django.core.files.base import ContentFile
+
+from deposits.models import Deposit, DepositFile, LinkedAccount, Membership, Target, Team
+
+FULL_METADATA: dict[str, Any] = {
+    "title": "Soil moisture at the Lindenberg site, 2024",
+    "resource_type": "dataset",
+    "publication_date": "2025-01-15",
+    "creators": [
+        {
+            "name": "Lovelace, Ada",
+            "affiliation": "Analytical Engines Ltd",
+            "orcid": "0000-0002-1825-0097",
+        },
+        {"name": "Hopper, Grace", "affiliation": "US Navy"},
+    ],
+    "description": "<p>Hourly soil moisture from <b>12</b> probes.</p>",
+    "access_right": "open",
+    "license": "cc-by-4.0",
+    "keywords": ["soil", "moisture"],
+    "version": "1.0",
+    "language": "eng",
+}
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = get_user_model()
+        django_get_or_create = ("username",)
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    password = factory.django.Password("secret-pass-1")
+
+
+class TeamFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Team
+        django_get_or_create = ("slug",)
+
+    name = factory.Sequence(lambda n: f"Team {n}")
+    slug = factory.Sequence(lambda n: f"team-{n}")
+
+
+class MembershipFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Membership
+
+    team = factory.SubFactory(TeamFactory)
+    user = factory.SubFactory(UserFactory)
+    role = "member"
+
+
+class AccountFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = LinkedAccount
+        skip_postgeneration_save = True
+
+    team = factory.SubFactory(TeamFactory)
+    kind = "zenodo"
+    label = "Zenodo (sandbox)"
+    base_url = "http://127.0.0.1:8000/sandbox/zenodo/api"
+    status = "ok"
+
+    @factory.post_generation
+    def token(obj: LinkedAccount, create: bool, extracted: str | None, **kwargs: Any) -> None:
+        obj.set_token(extracted or "test-token-" + uuid.uuid4().hex)
+        if create:
+            obj.save()
+
+
+class DepositFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Deposit
+
+    team = factory.SubFactory(TeamFactory)
+    metadata = factory.LazyFunction(lambda: dict(FULL_METADATA))
+
+
+class TargetFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Target
+
+    deposit = factory.SubFactory(DepositFactory)
+    account = factory.SubFactory(AccountFactory)
+
+
+def add_file(deposit: Deposit, name: str, content: bytes) -> DepositFile:
+    """A ready deposit file with its hashes, stored through the default storage."""
+    dfile = DepositFile(
+        deposit=deposit,
+        uid=uuid.uuid4(),
+        name=name,
+        size=len(content),
+        received=len(content),
+        md5=hashlib.md5(content).hexdigest(),
+        sha256=hashlib.sha256(content).hexdigest(),
+        status="ready",
+    )
+    dfile.blob.save(name, ContentFile(content), save=False)
+    dfile.save()
+    return dfile
