@@ -49,3 +49,28 @@ def verify_stale_accounts() -> None:
         verify_account.apply_async(
             args=[account_id], kwargs={"priority": "background"}, queue="background"
         )
+
+
+@shared_task(name="deposits.tasks.refresh_schema", acks_late=True, ignore_result=True)
+def refresh_schema(account_id: int) -> None:
+    if LinkedAccount.objects.filter(pk=account_id).exists():
+        lifecycle.refresh_schema_now(account_id)
+
+
+@shared_task(name="deposits.tasks.refresh_schemas", ignore_result=True)
+def refresh_schemas() -> None:
+    """Every few hours: repositories change their published rules (DataMeta definitions)."""
+    for account_id in LinkedAccount.objects.values_list("pk", flat=True):
+        refresh_schema.apply_async(args=[account_id], queue="background")
+
+
+@shared_task(name="deposits.tasks.poll_published", acks_late=True, ignore_result=True)
+def poll_published(target_id: int) -> None:
+    lifecycle.poll_published(target_id)
+
+
+@shared_task(name="deposits.tasks.poll_published_targets", ignore_result=True)
+def poll_published_targets() -> None:
+    """Results that arrive after publishing (DataMeta service executions), in the background."""
+    for target_id in lifecycle.published_targets_to_poll():
+        poll_published.apply_async(args=[target_id], queue="background")

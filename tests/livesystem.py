@@ -61,6 +61,7 @@ class LiveSystem:
             "RECONCILE_EVERY_SECONDS": "2",
             "RETRY_BACKOFF_BASE": "0.5",
             "RETRY_BACKOFF_MAX": "2",
+            "CREATE_RETRY_GRACE_SECONDS": "2",
             "DATABASE_CONN_MAX_AGE": "0",
             "PYTHONUNBUFFERED": "1",
             **env,
@@ -167,7 +168,7 @@ class LiveSystem:
                 os.killpg(proc.pid, signal.SIGTERM)
         for proc in self.procs.values():
             try:
-                proc.wait(timeout=15)
+                proc.wait(timeout=5)
             except subprocess.TimeoutExpired:
                 os.killpg(proc.pid, signal.SIGKILL)
         self.procs.clear()

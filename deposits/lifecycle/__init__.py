@@ -8,6 +8,7 @@ from .accounts import (
     account_budget,
     check_base_url,
     link_account,
+    refresh_schema_now,
     unlink_account,
     update_account,
     verify_account,
@@ -24,7 +25,7 @@ from .drafts import (
     step_label,
 )
 from .states import Conflict, NotAllowed, record_event, transition
-from .worker import Outcome, advance, reconcile
+from .worker import Outcome, advance, poll_published, published_targets_to_poll, reconcile
 
 __all__ = [
     "Conflict",
@@ -36,9 +37,12 @@ __all__ = [
     "allowed_actions",
     "check_base_url",
     "link_account",
+    "poll_published",
     "problems_by_field",
+    "published_targets_to_poll",
     "reconcile",
     "record_event",
+    "refresh_schema_now",
     "remove_target",
     "request",
     "retry",

@@ -138,3 +138,32 @@ def verify_now(account_id: int, *, priority: str = "interactive") -> LinkedAccou
         update_fields=["status", "identity", "last_error", "last_checked_at", "expires_at"]
     )
     return account
+
+
+def refresh_schema_now(account_id: int, *, priority: str = "background") -> bool:
+    """Worker side: fetch the rules the repository publishes; re-validate drafts on change.
+
+    Returns True when the rules changed.
+    """
+    import hashlib
+    import json
+
+    from deposits.models import Deposit
+
+    from .drafts import revalidate
+    from .worker import build_client
+
+    account = LinkedAccount.objects.get(pk=account_id)
+    connector = registry.get(account.kind)
+    if not connector.uses_schema:
+        return False
+    schema = connector.fetch_schema(build_client(account, None, priority=priority))
+    digest = hashlib.sha256(json.dumps(schema, sort_keys=True).encode()).hexdigest()
+    changed = digest != account.schema_digest
+    LinkedAccount.objects.filter(pk=account.pk).update(
+        schema=schema, schema_digest=digest, schema_fetched_at=timezone.now()
+    )
+    if changed:
+        for deposit in Deposit.objects.filter(targets__account=account).distinct():
+            revalidate(deposit)
+    return changed

@@ -34,9 +34,11 @@ def file_jobs(deposit: Deposit) -> list[FileJob]:
 def local_problems(target: Target, files: list[FileJob] | None = None) -> list[Problem]:
     connector = registry.get(target.account.kind)
     deposit = target.deposit
-    problems = connector.validate(
-        deposit.metadata, target.options, file_jobs(deposit) if files is None else files
-    )
+    args = (deposit.metadata, target.options, file_jobs(deposit) if files is None else files)
+    if connector.uses_schema:
+        problems = connector.validate(*args, schema=target.account.schema)  # type: ignore[call-arg]
+    else:
+        problems = connector.validate(*args)
     if deposit.files.filter(status=FileStatus.RECEIVING).exists():
         problems.append(
             Problem(

@@ -128,9 +128,11 @@ def enqueue(target_id: int, *, countdown: float = 0, priority: str = "interactiv
 
 
 def enqueue_verify(account_id: int, *, priority: str = "interactive") -> None:
+    """Check the token, then fetch the rules the repository publishes (if it does)."""
     queue = "interactive" if priority == "interactive" else "background"
-    transaction.on_commit(
-        lambda: current_app.send_task(
-            "deposits.tasks.verify_account", args=[account_id], queue=queue
-        )
-    )
+
+    def send() -> None:
+        current_app.send_task("deposits.tasks.verify_account", args=[account_id], queue=queue)
+        current_app.send_task("deposits.tasks.refresh_schema", args=[account_id], queue=queue)
+
+    transaction.on_commit(send)

@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import logging
 import random
+import threading
 import time
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connections, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -46,10 +48,6 @@ from .drafts import sync_remote_files
 from .states import Conflict, enqueue, record_event, transition
 
 log = logging.getLogger(__name__)
-
-# A re-run of "create" after an interrupted one waits this long, so a draft the
-# interrupted call made has time to appear in the repository's (index-backed) list.
-CREATE_RETRY_GRACE = timedelta(seconds=15)
 
 
 @dataclass
@@ -118,6 +116,8 @@ def build_job(target: Target, remote_files: list[RemoteFile]) -> Job:
         remote_links=target.remote_links,
         create_marker=target.create_marker,
         related=related,
+        remote_data=target.remote_data,
+        schema=target.account.schema,
     )
 
 
@@ -194,7 +194,8 @@ def _advance(target_id: int, token: str, priority: str) -> Outcome:
     if step == "create" and not target.remote_id:
         now = timezone.now()
         if target.create_marker and target.create_started_at:
-            due = target.create_started_at + CREATE_RETRY_GRACE
+            # A draft the interrupted call made needs time to show in the (index-backed) list.
+            due = target.create_started_at + timedelta(seconds=settings.CREATE_RETRY_GRACE_SECONDS)
             if now < due:  # an earlier attempt may have made a draft: let the list catch up
                 release(target.pk, token)
                 return Outcome(again=True, countdown=(due - now).total_seconds(), priority=priority)
@@ -207,7 +208,8 @@ def _advance(target_id: int, token: str, priority: str) -> Outcome:
     progress_state = _ProgressWriter(target, token, job)
     client = build_client(target.account, target, priority=priority)
     try:
-        result = connector.run_step(step, client, job, progress_state)
+        with _Heartbeat(target.pk, token):
+            result = connector.run_step(step, client, job, progress_state)
     except RateLimited as exc:
         wait = max(exc.retry_after or 1.0, 0.5)
         release(target.pk, token, next_attempt_at=timezone.now() + timedelta(seconds=wait))
@@ -238,6 +240,38 @@ def _advance(target_id: int, token: str, priority: str) -> Outcome:
     # Confirming a published record is polling: it goes behind interactive work.
     next_step = target.steps[target.step_index]
     return Outcome(again=True, priority="background" if next_step == "confirm" else priority)
+
+
+class _Heartbeat:
+    """Keeps the lease alive while this worker is alive, however long a call blocks.
+
+    A killed worker stops beating, so its lease runs out and the reconciler resumes the
+    target; a live worker waiting on a slow repository is never doubled.
+    """
+
+    def __init__(self, target_id: int, token: str) -> None:
+        self.target_id = target_id
+        self.token = token
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self.run, daemon=True)
+
+    def __enter__(self) -> _Heartbeat:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop.set()
+        self.thread.join()
+
+    def run(self) -> None:
+        interval = max(settings.LEASE_SECONDS / 3, 0.5)
+        try:
+            while not self.stop.wait(interval):
+                Target.objects.filter(pk=self.target_id, lease_token=self.token).update(
+                    lease_until=timezone.now() + timedelta(seconds=settings.LEASE_SECONDS)
+                )
+        finally:
+            connections.close_all()
 
 
 class _ProgressWriter:
@@ -280,6 +314,8 @@ def _record(target: Target, step: str, result: StepResult) -> None:
             fields["remote_state"] = result.remote_state
         if result.remote_links is not None:
             fields["remote_links"] = result.remote_links
+        if result.remote_data is not None:
+            fields["remote_data"] = result.remote_data
         Target.objects.filter(pk=target.pk).update(**fields)
         for name, value in fields.items():
             setattr(target, name, value)
@@ -398,7 +434,7 @@ def _finish(target: Target, token: str) -> Outcome:
     message = "The edit was discarded" if action == Action.DISCARD else "Published"
     if doi and action != Action.DISCARD:
         message = f"Published: {doi.scheme.upper()} {doi.value}"
-    fields: dict[str, object] = {"lease_token": "", "lease_until": None, "progress": {}}
+    fields: dict[str, Any] = {"lease_token": "", "lease_until": None, "progress": {}}
     if action != Action.DISCARD:
         fields["published_at"] = now
     transition(target, State.PUBLISHED, actor_label="worker", message=message, **fields)
@@ -432,3 +468,34 @@ def reconcile() -> int:
     for pk in crashed + lost:
         enqueue(pk, priority="background")
     return len(crashed) + len(lost)
+
+
+def poll_published(target_id: int) -> bool:
+    """Background: ask the repository for results that arrived after publishing.
+
+    Returns True when something new was recorded.
+    """
+    target = Target.objects.select_related("deposit", "account").get(pk=target_id)
+    connector = registry.get(target.account.kind)
+    if target.state != State.PUBLISHED or not connector.polls_after_publish:
+        return False
+    job = build_job(target, list(target.remote_files.all()))
+    try:
+        result = connector.poll_published(
+            build_client(target.account, target, priority="background"), job
+        )
+    except RepositoryError as exc:
+        log.warning("polling target %s failed: %s", target_id, exc.message)
+        return False
+    before = Identifier.objects.filter(target=target).count()
+    _record(target, "poll", result)
+    return Identifier.objects.filter(target=target).count() > before or bool(result.message)
+
+
+def published_targets_to_poll() -> list[int]:
+    kinds = [kind for kind, c in registry.connectors().items() if c.polls_after_publish]
+    return list(
+        Target.objects.filter(state=State.PUBLISHED, account__kind__in=kinds).values_list(
+            "pk", flat=True
+        )
+    )

@@ -42,6 +42,11 @@ class LinkedAccount(models.Model):
     # [{"limit": 100, "seconds": 60}, {"limit": 5000, "seconds": 3600}]; empty = kind default
     rate_windows = models.JSONField(default=list, blank=True)
     settings = models.JSONField(default=dict, blank=True)
+    # The rules the repository publishes (DataMeta metadata definitions ...), fetched by a
+    # worker when linked and on a schedule; schema_digest changes when they change.
+    schema = models.JSONField(default=dict, blank=True)
+    schema_digest = models.CharField(max_length=64, blank=True)
+    schema_fetched_at = models.DateTimeField(null=True, blank=True)
     created = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -46,6 +46,8 @@ class Target(models.Model):
     remote_id = models.CharField(max_length=200, blank=True)
     remote_state = models.CharField(max_length=50, blank=True)
     remote_links = models.JSONField(default=dict, blank=True)
+    # Connector-private remote state (e.g. ids of staged DataMeta metadatasets).
+    remote_data = models.JSONField(default=dict, blank=True)
     # Written before a remote draft is created; lets a re-run find the draft it made.
     create_marker = models.CharField(max_length=64, blank=True)
     create_started_at = models.DateTimeField(null=True, blank=True)

@@ -140,6 +140,12 @@ class Job:
     # Identifiers other targets of the same deposit already have, to cite:
     # [{"scheme": "doi", "value": "10.5281/zenodo.1", "url": "...", "scope": "version"}]
     related: list[dict[str, str]] = field(default_factory=list)
+    # Connector-private remote state that has no column of its own (e.g. the ids of the
+    # metadatasets DataMeta staged for this target). Returned whole in StepResult.remote_data.
+    remote_data: dict[str, Any] = field(default_factory=dict)
+    # What the repository publishes about its own rules, as fetch_schema returned it
+    # (DataMeta metadata definitions, Coscine application profiles); {} when none.
+    schema: dict[str, Any] = field(default_factory=dict)
 
     def pending_files(self) -> Iterator[FileJob]:
         return (f for f in self.files if f.status != "done" and f.status != "delete")
@@ -167,6 +173,7 @@ class StepResult:
     identifiers: list[IdentifierOut] = field(default_factory=list)
     # names of remote files that are gone (deleted remotely)
     files_removed: list[str] = field(default_factory=list)
+    remote_data: dict[str, Any] | None = None
 
 
 ProgressFn = Callable[[str, int], None]  # (file name, bytes sent so far)
@@ -195,11 +202,28 @@ class Connector:
     # How the token travels: ("Authorization", "Bearer {token}") or ("Access-Token", "{token}")
     auth_header: ClassVar[tuple[str, str]] = ("Authorization", "Bearer {token}")
 
+    # True when the repository publishes rules that validation needs (fetch_schema).
+    uses_schema: ClassVar[bool] = False
+
     def validate(
         self, metadata: dict[str, Any], options: dict[str, Any], files: list[FileJob]
     ) -> list[Problem]:
-        """The repository's rules, checked locally before anything is sent."""
+        """The repository's rules, checked locally before anything is sent.
+
+        Connectors with ``uses_schema`` are called with a keyword ``schema=`` too.
+        """
         raise NotImplementedError
+
+    # True when results keep arriving after publishing (DataMeta service executions).
+    polls_after_publish: ClassVar[bool] = False
+
+    def poll_published(self, client: HttpClient, job: Job) -> StepResult:
+        """One background look at a published record for results that arrived since."""
+        return StepResult()
+
+    def fetch_schema(self, client: HttpClient) -> dict[str, Any]:
+        """The rules the repository publishes (cached per account by a worker)."""
+        return {}
 
     def steps(self, job: Job) -> list[str]:
         """The ordered step names ``job.action`` needs on this repository."""

@@ -1,3 +1,32 @@
-from django.urls import path  # noqa: F401
+"""Routes of the Zenodo sandbox, mounted at ``/sandbox/zenodo/`` (notes §1.2)."""
 
-urlpatterns: list = []
+from django.urls import path, re_path
+
+from . import views, views_control, views_files
+
+app_name = "sandbox_zenodo"
+
+DEPOSITION = "api/deposit/depositions/<int:deposition_id>"
+RECORD = "api/records/<int:record_id>"
+
+urlpatterns = [
+    path("", views_control.index, name="index"),
+    path("_control", views_control.control_view, name="control"),
+    re_path(r"^api/deposit/depositions/?$", views.depositions, name="depositions"),
+    path(DEPOSITION, views.deposition, name="deposition"),
+    path(f"{DEPOSITION}/actions/<str:name>", views.action, name="action"),
+    path(f"{DEPOSITION}/files", views_files.deposition_files, name="files"),
+    path(f"{DEPOSITION}/files/<uuid:file_id>", views_files.deposition_file, name="file"),
+    path("api/files/<uuid:bucket_id>", views_files.bucket, name="bucket"),
+    path("api/files/<uuid:bucket_id>/<path:key>", views_files.bucket_object, name="object"),
+    path(RECORD, views.record, name="record"),
+    path(f"{RECORD}/versions/latest", views.latest_version, name="latest"),
+    path(f"{RECORD}/files", views_files.record_files, name="record-files"),
+    path(f"{RECORD}/files/<path:key>/content", views_files.record_file_content, name="content"),
+    path(f"{RECORD}/files/<str:name>", views_files.record_file, name="record-file"),
+    path(
+        f"{RECORD}/draft/files/<path:key>/content",
+        views_files.draft_file_content,
+        name="draft-content",
+    ),
+]

@@ -1,0 +1,68 @@
+"""Headless Debian Chromium driven by Playwright (no browser download), against a live
+system of real processes (tests/livesystem.py)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.livesystem import LiveSystem, purge_queues
+
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    if not (Path(CHROMIUM).exists() or shutil.which(CHROMIUM)):
+        message = f"Chromium not found at {CHROMIUM}: apt-get install chromium (make test does)"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        instance = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        yield instance
+        instance.close()
+
+
+@pytest.fixture
+def page(browser: Any, tmp_path: Path) -> Iterator[Any]:
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(20_000)
+    pg = context.new_page()
+    yield pg
+    with_screenshot = os.environ.get("BROWSER_SCREENSHOTS")
+    if with_screenshot:
+        pg.screenshot(
+            path=str(Path(with_screenshot) / f"{os.getpid()}-{tmp_path.name}.png"), full_page=True
+        )
+    context.close()
+
+
+@pytest.fixture
+def live_system(transactional_db: None, tmp_path: Path) -> Iterator[LiveSystem]:
+    purge_queues()
+    system = LiveSystem(tmp_path)
+    system.start_web()
+    system.start_worker()
+    try:
+        yield system
+    finally:
+        system.stop()
+        purge_queues()
