@@ -55,7 +55,7 @@ def main() -> None:
 
     procs: list[tuple[str, subprocess.Popen[bytes]]] = []
 
-    def stop(*_: object) -> None:
+    def stop(*_signal: object) -> None:
         for _, proc in reversed(procs):
             if proc.poll() is None:
                 proc.terminate()
