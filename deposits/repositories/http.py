@@ -1,0 +1,408 @@
+"""The one choke point for outbound repository HTTP (DESIGN.md "Rate limits", "Security").
+
+Every request a connector makes goes through ``HttpClient``: the host allowlist is checked
+before anything leaves, the shared limiter is asked for a slot (and told what the server
+said about its limits afterwards), timeouts are explicit, the token travels only in a
+header, and each call is handed to ``record`` with its URL and error text redacted.
+Failures become the typed errors of ``base.py`` so the lifecycle can decide: retry or fail.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import IO, Any
+from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
+
+import requests
+from django.conf import settings
+
+from .base import Connector, RateLimited, RepositoryError, TransientError, UnsafeURL
+from .limiter import Limiter, parse_retry_after
+
+log = logging.getLogger(__name__)
+
+CHUNK_SIZE = 1024 * 1024
+# Progress reports at most this often or every PROGRESS_BYTES, whichever comes first:
+# each report is a database write in the lifecycle.
+PROGRESS_SECONDS = 0.5
+PROGRESS_BYTES = 8 * CHUNK_SIZE
+MAX_REDIRECTS = 5
+REDACTED = "[redacted]"
+
+# Query parameters that carry secrets (Zenodo accepts ``?access_token=``, notes §1.2).
+_SECRET_PARAM = re.compile(
+    r"token|secret|password|passwd|api[_-]?key|apikey|signature|sig$|auth|credential|session",
+    re.IGNORECASE,
+)
+_SECRET_IN_TEXT = re.compile(
+    r"(?i)((?:access_token|token|api[_-]?key|apikey|secret|password|signature)=)[^&\s\"'<>]+"
+)
+_BEARER_IN_TEXT = re.compile(r"(?i)(bearer\s+)[A-Za-z0-9._~+/=-]+")
+_RATE_HEADERS = ("x-ratelimit-limit", "x-ratelimit-remaining", "x-ratelimit-reset", "retry-after")
+
+
+@dataclass(frozen=True)
+class CallRecord:
+    """One repository request as the audit log keeps it (DESIGN.md "ApiCall")."""
+
+    method: str
+    url: str  # redacted
+    status: int | None  # None when no reply came (timeout, reset)
+    duration_ms: int
+    rate_headers: dict[str, str] = field(default_factory=dict)
+    error: str = ""
+
+
+def redact_url(url: str) -> str:
+    """``url`` without credentials: secret-looking query values and user:password@."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return _SECRET_IN_TEXT.sub(rf"\1{REDACTED}", url)
+    netloc = parts.netloc.rsplit("@", 1)[-1]
+    query = urlencode(
+        [
+            (k, REDACTED if _SECRET_PARAM.search(k) else v)
+            for k, v in parse_qsl(parts.query, keep_blank_values=True)
+        ],
+        safe="[]",
+    )
+    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
+
+
+def redact_text(text: str, *secrets: str) -> str:
+    """``text`` with the given secrets and anything token-shaped replaced."""
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, REDACTED)
+    text = _SECRET_IN_TEXT.sub(rf"\1{REDACTED}", text)
+    return _BEARER_IN_TEXT.sub(rf"\1{REDACTED}", text)
+
+
+def host_allowed(url: str, allowed_hosts: list[str]) -> bool:
+    """True if ``url`` is http(s) to a host in ``allowed_hosts``.
+
+    An entry ``zenodo.org`` allows that host on any port; ``127.0.0.1:8000`` allows only
+    that port. URLs with user:password@ are refused: they would carry a second credential.
+    """
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return False
+    host = (parts.hostname or "").lower().rstrip(".")
+    if parts.scheme not in ("http", "https") or not host or "@" in parts.netloc:
+        return False
+    for entry in allowed_hosts:
+        entry = entry.strip().lower()
+        if not entry:
+            continue
+        entry_host, _, entry_port = entry.rpartition(":") if _has_port(entry) else (entry, "", "")
+        if entry_host.strip("[]") != host:
+            continue
+        if not entry_port or (port is not None and str(port) == entry_port):
+            return True
+    return False
+
+
+def _has_port(entry: str) -> bool:
+    # "[::1]:8000" and "host:8000" carry a port; a bare IPv6 "[::1]" does not
+    head, sep, tail = entry.rpartition(":")
+    return bool(sep) and tail.isdigit() and (not head.startswith("[") or head.endswith("]"))
+
+
+class _ProgressReader:
+    """A file-like body that streams ``fileobj`` and reports cumulative bytes sent.
+
+    ``__len__`` lets requests set Content-Length instead of chunked encoding (Zenodo's
+    bucket PUT needs the length); only one read buffer is ever held, so memory stays flat.
+    """
+
+    def __init__(
+        self, fileobj: IO[bytes], size: int, progress: Callable[[int], None] | None
+    ) -> None:
+        self.fileobj = fileobj
+        self.size = size
+        self.sent = 0
+        self.progress = progress
+        self._reported_at = time.monotonic()
+        self._reported_bytes = 0
+
+    def __len__(self) -> int:
+        return self.size
+
+    def read(self, amount: int | None = -1) -> bytes:
+        if amount is None or amount < 0:
+            # "everything": only callers that buffer anyway ask for it (test doubles)
+            return b"".join(iter(lambda: self.read(CHUNK_SIZE), b""))
+        # never more than the announced Content-Length, even if the file grew meanwhile
+        amount = min(amount, CHUNK_SIZE, self.size - self.sent)
+        chunk = self.fileobj.read(amount) if amount > 0 else b""
+        self.sent += len(chunk)
+        if self.progress is not None:
+            now = time.monotonic()
+            finished = not chunk or self.sent >= self.size
+            due = (
+                now - self._reported_at >= PROGRESS_SECONDS
+                or self.sent - self._reported_bytes >= PROGRESS_BYTES
+            )
+            if (due or finished) and self.sent != self._reported_bytes:
+                self._reported_at, self._reported_bytes = now, self.sent
+                self.progress(self.sent)
+        return chunk
+
+
+class HttpClient:
+    """Outbound HTTP for one linked account (base URL + token + its limiter key)."""
+
+    def __init__(
+        self,
+        *,
+        base_url: str,
+        token: str,
+        connector: Connector,
+        limiter: Limiter | None,
+        limiter_key: str,
+        windows: list[dict[str, Any]],
+        priority: str = "interactive",
+        record: Callable[[CallRecord], None] | None = None,
+        allowed_hosts: list[str] | None = None,
+        session: requests.Session | None = None,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self._token = token
+        self.connector = connector
+        self.limiter = limiter
+        self.limiter_key = limiter_key
+        self.windows = windows
+        self.priority = priority
+        self.record = record
+        self.allowed_hosts = list(
+            settings.ALLOWED_REPOSITORY_HOSTS if allowed_hosts is None else allowed_hosts
+        )
+        self.session = session or requests.Session()
+        self.connect_timeout = float(settings.HTTP_CONNECT_TIMEOUT)
+        self.read_timeout = float(settings.HTTP_READ_TIMEOUT)
+        self._check(self.base_url)
+
+    def __repr__(self) -> str:  # never show the token, even in a debugger or a traceback
+        return f"<HttpClient {self.connector.kind} {self.base_url}>"
+
+    # ------------------------------------------------------------------ public
+
+    def url(self, url: str) -> str:
+        """An absolute URL: ``url`` itself, or ``url`` relative to the base URL."""
+        if urlsplit(url).scheme:
+            return url
+        return f"{self.base_url}/{url.lstrip('/')}"
+
+    def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        json: Any = None,
+        data: Any = None,
+        params: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+        timeout: float | tuple[float, float] | None = None,
+    ) -> requests.Response:
+        """Send one request; 2xx/3xx replies are returned, errors raised as typed errors."""
+        return self._send(
+            method, url, json=json, data=data, params=params, headers=headers, timeout=timeout
+        )
+
+    def upload(
+        self,
+        method: str,
+        url: str,
+        *,
+        fileobj: IO[bytes],
+        size: int,
+        headers: Mapping[str, str] | None = None,
+        progress: Callable[[int], None] | None = None,
+        timeout: float | tuple[float, float] | None = None,
+    ) -> requests.Response:
+        """Stream ``size`` bytes of ``fileobj`` as the request body, reporting progress."""
+        merged = {"Content-Type": "application/octet-stream", **(headers or {})}
+        body = _ProgressReader(fileobj, size, progress)
+        return self._send(method, url, data=body, headers=merged, timeout=timeout, upload=True)
+
+    # ------------------------------------------------------------------ inside
+
+    def _check(self, url: str) -> None:
+        if not host_allowed(url, self.allowed_hosts):
+            raise UnsafeURL(
+                f"Refused to contact {redact_url(url)}: its host is not in "
+                "ALLOWED_REPOSITORY_HOSTS. Nothing was sent."
+            )
+
+    def _headers(self, extra: Mapping[str, str] | None) -> dict[str, str]:
+        name, template = self.connector.auth_header
+        headers = {
+            "User-Agent": settings.HTTP_USER_AGENT,
+            "Accept": "application/json",
+            name: template.format(token=self._token),
+        }
+        headers.update(extra or {})
+        return headers
+
+    def _acquire(self) -> None:
+        if self.limiter is None:
+            return
+        wait = self.limiter.acquire(self.limiter_key, self.windows, priority=self.priority)
+        if wait > 0:
+            raise RateLimited(
+                f"The {self.connector.label} request budget of this account is used up; "
+                f"the next request can go in {wait:.0f} s.",
+                retry_after=wait,
+            )
+
+    def _send(
+        self,
+        method: str,
+        url: str,
+        *,
+        json: Any = None,
+        data: Any = None,
+        params: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+        timeout: float | tuple[float, float] | None = None,
+        upload: bool = False,
+    ) -> requests.Response:
+        method = method.upper()
+        full = self.url(url)
+        if timeout is None:
+            timeout = (self.connect_timeout, self.read_timeout)
+        for _hop in range(MAX_REDIRECTS + 1):
+            self._check(full)
+            self._acquire()
+            response = self._once(method, full, json, data, params, headers, timeout)
+            location = response.headers.get("Location")
+            # Redirects are followed by hand so every hop passes the allowlist and the
+            # limiter; bodies are never re-sent to a redirect target.
+            if response.is_redirect and location and method in ("GET", "HEAD") and not upload:
+                full, params = urljoin(full, location), None
+                continue
+            if response.status_code >= 400:
+                raise self._error(response)
+            return response
+        raise TransientError(
+            f"{self.connector.label} redirected more than {MAX_REDIRECTS} times; retrying later."
+        )
+
+    def _once(
+        self,
+        method: str,
+        url: str,
+        json: Any,
+        data: Any,
+        params: Mapping[str, Any] | None,
+        headers: Mapping[str, str] | None,
+        timeout: float | tuple[float, float],
+    ) -> requests.Response:
+        started = time.monotonic()
+        shown = redact_url(_with_params(url, params))
+        try:
+            response = self.session.request(
+                method,
+                url,
+                json=json,
+                data=data,
+                params=params,
+                headers=self._headers(headers),
+                timeout=timeout,
+                allow_redirects=False,
+            )
+        except requests.RequestException as exc:
+            error = self._transport_error(exc, timeout)
+            self._record(method, shown, None, started, {}, error.message)
+            # ``from None``: the requests exception may quote the URL with its query.
+            raise error from None
+        rate = {k: v for k, v in response.headers.items() if k.lower() in _RATE_HEADERS}
+        if self.limiter is not None:
+            # all headers: the limiter reads the server's clock from Date
+            self.limiter.observe(
+                self.limiter_key,
+                self.windows,
+                status=response.status_code,
+                headers=response.headers,
+            )
+        error_text = ""
+        if response.status_code >= 400:
+            error_text = redact_text(response.text[:500], self._token)
+        self._record(method, shown, response.status_code, started, rate, error_text)
+        return response
+
+    def _record(
+        self,
+        method: str,
+        url: str,
+        status: int | None,
+        started: float,
+        rate: dict[str, str],
+        error: str,
+    ) -> None:
+        duration_ms = int((time.monotonic() - started) * 1000)
+        error = redact_text(error, self._token)
+        log.info(
+            "%s %s %s %s %d ms%s",
+            self.connector.kind,
+            method,
+            url,
+            status if status is not None else "-",
+            duration_ms,
+            f" ({error[:200]})" if error else "",
+        )
+        if self.record is not None:
+            self.record(CallRecord(method, url, status, duration_ms, rate, error))
+
+    def _transport_error(
+        self, exc: requests.RequestException, timeout: float | tuple[float, float]
+    ) -> RepositoryError:
+        label = self.connector.label
+        connect, read = timeout if isinstance(timeout, tuple) else (timeout, timeout)
+        if isinstance(exc, requests.ConnectTimeout):
+            message = f"{label} could not be reached within {connect:.0f} s; retrying."
+        elif isinstance(exc, requests.Timeout):
+            message = f"{label} did not answer within {read:.0f} s; retrying."
+        elif isinstance(exc, requests.exceptions.ChunkedEncodingError):
+            message = f"{label}'s reply was cut off mid-way; retrying."
+        elif isinstance(exc, requests.ConnectionError):
+            message = f"The connection to {label} failed or was reset; retrying."
+        else:
+            # InvalidURL, TooManyRedirects...: a bug or a bad link, not worth retrying
+            return RepositoryError(
+                f"Could not send the request to {label}: "
+                f"{redact_text(type(exc).__name__, self._token)}."
+            )
+        return TransientError(message)
+
+    def _error(self, response: requests.Response) -> RepositoryError:
+        error = self.connector.parse_error(
+            response.status_code, response.content, response.headers.get("Content-Type", "")
+        )
+        if error.status is None:
+            error.status = response.status_code
+        if error.retry_after is None and response.status_code in (429, 503):
+            error.retry_after = parse_retry_after(response.headers.get("Retry-After"))
+        # Servers sometimes echo the request back: keep the token out of what people see.
+        error.message = redact_text(error.message, self._token)
+        error.args = (error.message,)
+        error.problems = [
+            type(p)(p.field, redact_text(p.message, self._token), p.source, p.repository)
+            for p in error.problems
+        ]
+        return error
+
+
+def _with_params(url: str, params: Mapping[str, Any] | None) -> str:
+    if not params:
+        return url
+    return (
+        f"{url}{'&' if urlsplit(url).query else '?'}{urlencode(list(params.items()), doseq=True)}"
+    )

@@ -1,0 +1,332 @@
+"""The rate limiter every Celery worker shares, kept in Redis.
+
+Each repository credential (``LinkedAccount.limiter_key``) has one sorted set per window
+holding the instants of the requests it sent: a sliding log. That is the moving-window
+strategy Zenodo's Flask-Limiter runs (notes-zenodo.md §1.9 ``RATELIMIT_STRATEGY =
+"moving-window"``), so counting the same way we never burst past the server, which a
+GCRA or token bucket would allow at the edge of a window.
+
+All decisions happen inside one Lua script with Redis ``TIME`` as the clock, so workers
+on different hosts agree on "now" and two workers can never both take the last slot.
+The limiter never sleeps: ``acquire`` answers how long to wait and the caller re-queues
+(DESIGN.md "Rate limits": a worker never sleeps holding a slot).
+"""
+
+from __future__ import annotations
+
+import email.utils
+import math
+import time
+import uuid
+from collections.abc import Mapping
+from functools import cache
+from typing import Any
+
+import redis
+from django.conf import settings
+
+# Background work (polling, reconciling) may use this share of each window, so a person
+# pressing Publish always finds a slot (DESIGN.md "Interactive work goes ahead").
+BACKGROUND_SHARE = 0.8
+# Kept unused in every window: our clock and the server's differ by network latency, so a
+# request we counted just inside a window can land just outside it on the server.
+SAFETY_MARGIN = 0.02
+# Blocks and learned limits outlive no window by more than this.
+META_TTL_SECONDS = 24 * 3600
+
+# KEYS[1] meta hash, KEYS[2..] one sorted set per window.
+# ARGV[1] share (1.0 or BACKGROUND_SHARE), ARGV[2] margin, ARGV[3] unique member,
+# ARGV[4..] limit, seconds pairs in the order of KEYS[2..].
+# Returns "0" when a slot was taken in every window, else the seconds to wait (string,
+# because Redis truncates Lua numbers to integers).
+_ACQUIRE = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+local blocked = tonumber(redis.call('HGET', KEYS[1], 'blocked_until') or '0')
+if blocked > now then
+  return tostring(blocked - now)
+end
+local share = tonumber(ARGV[1])
+local margin = tonumber(ARGV[2])
+local wait = 0
+for i = 2, #KEYS do
+  local limit = tonumber(ARGV[2 + (i - 1) * 2])
+  local seconds = tonumber(ARGV[3 + (i - 1) * 2])
+  local learned = tonumber(redis.call('HGET', KEYS[1], 'limit:' .. seconds) or '0')
+  if learned > 0 and learned < limit then
+    limit = learned
+  end
+  local budget = limit - math.max(1, math.ceil(limit * margin))
+  budget = math.max(1, math.floor(budget * share))
+  redis.call('ZREMRANGEBYSCORE', KEYS[i], '-inf', now - seconds)
+  local used = redis.call('ZCARD', KEYS[i])
+  if used >= budget then
+    -- the slot frees when the entry that keeps us at the budget leaves the window
+    local entry = redis.call('ZRANGE', KEYS[i], used - budget, used - budget, 'WITHSCORES')
+    local w = tonumber(entry[2]) + seconds - now
+    if w > wait then
+      wait = w
+    end
+  end
+end
+if wait > 0 then
+  return tostring(math.max(wait, 0.001))
+end
+for i = 2, #KEYS do
+  local seconds = tonumber(ARGV[3 + (i - 1) * 2])
+  redis.call('ZADD', KEYS[i], now, ARGV[3])
+  redis.call('PEXPIRE', KEYS[i], math.ceil(seconds * 1000) + 1000)
+end
+return '0'
+"""
+
+# KEYS[1] meta hash. ARGV[1] block seconds from now (or "" for none),
+# ARGV[2] ttl, ARGV[3..] field, value pairs to set ("" value deletes the field).
+_OBSERVE = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+if ARGV[1] ~= '' then
+  local until_ = now + tonumber(ARGV[1])
+  local current = tonumber(redis.call('HGET', KEYS[1], 'blocked_until') or '0')
+  if until_ > current then
+    redis.call('HSET', KEYS[1], 'blocked_until', tostring(until_))
+  end
+end
+for i = 3, #ARGV, 2 do
+  if ARGV[i + 1] == '' then
+    redis.call('HDEL', KEYS[1], ARGV[i])
+  else
+    redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1])
+  end
+end
+if redis.call('EXISTS', KEYS[1]) == 1 then
+  redis.call('EXPIRE', KEYS[1], tonumber(ARGV[2]))
+end
+return 1
+"""
+
+
+def _windows(windows: list[dict[str, Any]]) -> list[tuple[int, int]]:
+    """(limit, seconds) pairs, shortest window first."""
+    pairs = [(int(w["limit"]), int(w["seconds"])) for w in windows]
+    if not pairs or any(limit < 1 or seconds < 1 for limit, seconds in pairs):
+        raise ValueError(f"rate windows need a positive limit and seconds: {windows!r}")
+    return sorted(pairs, key=lambda pair: pair[1])
+
+
+def budget(limit: int, *, priority: str = "interactive") -> int:
+    """How many requests per window we allow ourselves under a server limit of ``limit``."""
+    allowed = limit - max(1, math.ceil(limit * SAFETY_MARGIN))
+    if priority == "background":
+        allowed = math.floor(allowed * BACKGROUND_SHARE)
+    return max(1, allowed)
+
+
+def parse_retry_after(value: str | None, *, now: float | None = None) -> float | None:
+    """Seconds to wait from a ``Retry-After`` header: delta-seconds or an HTTP date (RFC 9110 §10.2.3)."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - (time.time() if now is None else now))
+
+
+def _header(headers: Mapping[str, str], name: str) -> str | None:
+    # requests' headers are case-insensitive, a plain dict from a test or a record is not
+    lowered = name.lower()
+    for key, value in headers.items():
+        if key.lower() == lowered:
+            return value
+    return None
+
+
+class Limiter:
+    """Sliding-log limits per key, several windows each, shared through Redis."""
+
+    def __init__(self, redis_client: redis.Redis) -> None:
+        self.redis = redis_client
+        self._acquire = redis_client.register_script(_ACQUIRE)
+        self._observe = redis_client.register_script(_OBSERVE)
+
+    @staticmethod
+    def _meta_key(key: str) -> str:
+        # the hash tag keeps a key's sets in one slot, so the script also runs on a cluster
+        return f"ratelimit:{{{key}}}:meta"
+
+    @staticmethod
+    def _window_key(key: str, seconds: int) -> str:
+        return f"ratelimit:{{{key}}}:{seconds}s"
+
+    def acquire(
+        self, key: str, windows: list[dict[str, Any]], *, priority: str = "interactive"
+    ) -> float:
+        """Take one slot in every window and return 0.0, or take none and return the wait.
+
+        ``priority="background"`` may fill only BACKGROUND_SHARE of each window, so
+        interactive calls still find slots while pollers run flat out.
+        """
+        pairs = _windows(windows)
+        share = BACKGROUND_SHARE if priority == "background" else 1.0
+        keys = [self._meta_key(key)] + [self._window_key(key, s) for _, s in pairs]
+        args: list[Any] = [share, SAFETY_MARGIN, uuid.uuid4().hex]
+        for limit, seconds in pairs:
+            args += [limit, seconds]
+        return float(self._acquire(keys=keys, args=args))
+
+    def observe(
+        self,
+        key: str,
+        windows: list[dict[str, Any]],
+        *,
+        status: int,
+        headers: Mapping[str, str],
+    ) -> None:
+        """Adapt to what the server said about its limits (notes-zenodo.md §1.9).
+
+        * ``X-RateLimit-Limit`` below a configured window's limit shrinks that window;
+          a later higher value restores it, never beyond the configured limit.
+        * ``X-RateLimit-Remaining: 0`` blocks the key until ``X-RateLimit-Reset``.
+        * 429/503 with ``Retry-After`` (seconds or HTTP date) blocks the key until then.
+        """
+        pairs = _windows(windows)
+        server_now = _server_now(headers)
+        fields: list[str] = []
+        block: float | None = None
+
+        reset_in = _reset_in(headers, server_now)
+        header_limit = _int_header(headers, "X-RateLimit-Limit")
+        if header_limit is not None and header_limit > 0:
+            limit, seconds = _window_for(pairs, header_limit, reset_in)
+            fields += [f"limit:{seconds}", str(header_limit) if header_limit < limit else ""]
+
+        remaining = _int_header(headers, "X-RateLimit-Remaining")
+        if remaining is not None and remaining <= 0 and reset_in is not None:
+            block = reset_in
+        if status in (429, 503):
+            retry_after = parse_retry_after(_header(headers, "Retry-After"), now=server_now)
+            if retry_after is None and status == 429:
+                # a 429 without a hint: a moving window frees a slot within its length
+                retry_after = reset_in if reset_in is not None else float(pairs[0][1])
+            if retry_after is not None:
+                block = max(block or 0.0, retry_after)
+
+        if block is None and not fields:
+            return
+        # a server's reset beyond its longest window is a clock problem, not a limit
+        if block is not None:
+            block = min(block, float(max(s for _, s in pairs)))
+        self._observe(
+            keys=[self._meta_key(key)],
+            args=["" if block is None else block, META_TTL_SECONDS, *fields],
+        )
+
+    def usage(self, key: str, windows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Per window: limit, seconds, used, remaining, resets_in, blocked, blocked_until.
+
+        ``limit`` is the effective limit (shrunk if the server said so) and
+        ``configured_limit`` what the account asks for; ``remaining`` counts interactive
+        budget. ``blocked_until`` is an epoch time on the Redis clock, or None.
+        """
+        pairs = _windows(windows)
+        seconds_now, micros = self.redis.time()  # type: ignore[misc]
+        now = int(seconds_now) + int(micros) / 1_000_000
+        meta = {_text(k): _text(v) for k, v in self.redis.hgetall(self._meta_key(key)).items()}
+        blocked_until = float(meta.get("blocked_until", "0") or 0)
+        blocked = blocked_until > now
+        out = []
+        for configured, seconds in pairs:
+            learned = int(float(meta.get(f"limit:{seconds}", "0") or 0))
+            limit = learned if 0 < learned < configured else configured
+            zkey = self._window_key(key, seconds)
+            used = int(self.redis.zcount(zkey, f"({now - seconds}", "+inf"))
+            oldest: Any = self.redis.zrangebyscore(
+                zkey, f"({now - seconds}", "+inf", start=0, num=1, withscores=True
+            )
+            resets_in = max(0.0, float(oldest[0][1]) + seconds - now) if oldest else 0.0
+            out.append(
+                {
+                    "limit": limit,
+                    "configured_limit": configured,
+                    "seconds": seconds,
+                    "used": used,
+                    "remaining": max(0, budget(limit) - used),
+                    "resets_in": round(resets_in, 3),
+                    "blocked": blocked,
+                    "blocked_until": blocked_until if blocked else None,
+                    "blocked_for": round(blocked_until - now, 3) if blocked else 0.0,
+                }
+            )
+        return out
+
+    def reset(self, key: str, windows: list[dict[str, Any]]) -> None:
+        """Forget everything about ``key`` (tests, and an admin's "unblock" button)."""
+        pairs = _windows(windows)
+        self.redis.delete(self._meta_key(key), *(self._window_key(key, s) for _, s in pairs))
+
+
+def _text(value: Any) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+def _int_header(headers: Mapping[str, str], name: str) -> int | None:
+    value = _header(headers, name)
+    try:
+        return int(float(value)) if value is not None else None
+    except ValueError:
+        return None
+
+
+def _server_now(headers: Mapping[str, str]) -> float:
+    """The server's clock from its ``Date`` header, so a skewed local clock cannot
+    misread ``X-RateLimit-Reset`` (epoch seconds on the server's clock)."""
+    date = _header(headers, "Date")
+    if date:
+        try:
+            return email.utils.parsedate_to_datetime(date).timestamp()
+        except (TypeError, ValueError):
+            pass
+    return time.time()
+
+
+def _reset_in(headers: Mapping[str, str], server_now: float) -> float | None:
+    value = _header(headers, "X-RateLimit-Reset")
+    try:
+        reset = float(value) if value is not None else None
+    except ValueError:
+        return None
+    if reset is None:
+        return None
+    return max(0.0, reset - server_now)
+
+
+def _window_for(
+    pairs: list[tuple[int, int]], header_limit: int, reset_in: float | None
+) -> tuple[int, int]:
+    """Which configured window a server's ``X-RateLimit-*`` headers describe.
+
+    Flask-Limiter reports one limit per response, the one nearest to being breached; its
+    reset lies at most one window ahead, so the reset names the window. Without a
+    reset, a configured limit equal to the header wins, else the shortest window.
+    """
+    for limit, seconds in pairs:
+        if limit == header_limit:
+            return limit, seconds
+    if reset_in is not None:
+        for limit, seconds in pairs:
+            if reset_in <= seconds + 1:
+                return limit, seconds
+        return pairs[-1]
+    return pairs[0]
+
+
+@cache
+def get_limiter() -> Limiter:
+    """The process-wide limiter on ``settings.REDIS_URL`` (``redis://`` or ``unix://``)."""
+    return Limiter(redis.Redis.from_url(settings.REDIS_URL))

@@ -1,0 +1,685 @@
+"""Zenodo: the remote operations, the reply parsing and the error parsing.
+
+Implements the legacy deposit REST API (reference/zenodo-rest-api.txt) as zenodo.org runs
+it today on InvenioRDM (reference/notes-zenodo.md; "§" below means a section of the
+notes). The metadata crosswalk and local rules live in ``zenodo_crosswalk``.
+
+Each ``run_step`` does one remote write (plus, where needed, one read that makes it
+idempotent) and can be re-run after a crash at any instant:
+never two drafts for one target, never a file sent twice into a record, never a lost DOI.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import re
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, ClassVar
+from urllib.parse import quote
+
+import requests
+
+from . import zenodo_crosswalk as crosswalk
+from .base import (
+    AuthError,
+    ChecksumMismatch,
+    Connector,
+    FileJob,
+    IdentifierOut,
+    Identity,
+    Job,
+    NotFound,
+    PermanentError,
+    Problem,
+    ProgressFn,
+    RateLimited,
+    RepositoryError,
+    StepResult,
+    TransientError,
+    ValidationFailed,
+)
+
+if TYPE_CHECKING:
+    from .http import HttpClient
+
+LABEL = "Zenodo"
+# How many of the most recent drafts a create retry looks through for its marker.
+MARKER_SEARCH_SIZE = 50
+
+
+# --------------------------------------------------------------------------- replies
+
+
+@dataclass(frozen=True)
+class RemoteFile:
+    """A file of a deposition's ``files[]`` (§1.3: checksum is bare hex there)."""
+
+    id: str
+    filename: str
+    filesize: int
+    checksum: str  # bare md5 hex, lower case
+    links: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> RemoteFile:
+        return cls(
+            id=str(data.get("id", "")),
+            filename=str(data.get("filename") or data.get("key") or ""),
+            # the 2020 docs show filesize as a string (§2 quickstart)
+            filesize=int(float(data.get("filesize") or data.get("size") or 0)),
+            checksum=_bare_md5(str(data.get("checksum") or "")),
+            links={k: v for k, v in (data.get("links") or {}).items() if isinstance(v, str)},
+        )
+
+
+@dataclass(frozen=True)
+class Deposition:
+    """The parts of a deposition (or record) reply we act on (§1.3)."""
+
+    id: str
+    state: str  # unsubmitted | inprogress | done
+    submitted: bool
+    doi: str
+    conceptdoi: str
+    links: dict[str, str]
+    files: list[RemoteFile]
+    notes: str
+    owner: str
+
+    @classmethod
+    def from_json(cls, data: Any) -> Deposition:
+        """Parse a deposition; also accepts a ``/api/records/:id`` reply (pids, status)."""
+        if not isinstance(data, dict) or "id" not in data:
+            raise TransientError(
+                "Zenodo answered with something that is not a deposition; retrying."
+            )
+        metadata = data.get("metadata") or {}
+        pids = data.get("pids") or {}
+        parent_pids = (data.get("parent") or {}).get("pids") or {}
+        doi = data.get("doi") or (pids.get("doi") or {}).get("identifier") or ""
+        conceptdoi = (
+            data.get("conceptdoi") or (parent_pids.get("doi") or {}).get("identifier") or ""
+        )
+        state = str(data.get("state") or "")
+        submitted = bool(data.get("submitted"))
+        if not state and data.get("status") == "published":
+            state, submitted = "done", True
+        files = data.get("files") or []
+        if isinstance(files, dict):  # RDM records: {"entries": {...}} or {"entries": [...]}
+            entries = files.get("entries") or {}
+            files = list(entries.values()) if isinstance(entries, dict) else entries
+        owners = data.get("owners") or []
+        owner = data.get("owner") or (owners[0].get("id") if owners else "")
+        return cls(
+            id=str(data["id"]),
+            state=state,
+            submitted=submitted,
+            # never metadata.prereserve_doi: wrong prefix on the sandbox (§1.10)
+            doi=str(doi or ""),
+            conceptdoi=str(conceptdoi or ""),
+            links={k: v for k, v in (data.get("links") or {}).items() if isinstance(v, str)},
+            files=[RemoteFile.from_json(f) for f in files if isinstance(f, dict)],
+            notes=str(metadata.get("notes") or ""),
+            owner=str(owner or ""),
+        )
+
+    @property
+    def published(self) -> bool:
+        """Published with its DOI set: the version DOI is final (§1.3 ``dump_state``)."""
+        return self.state == "done" and bool(self.doi)
+
+    def identifiers(self) -> list[IdentifierOut]:
+        """Version DOI and concept DOI (§1.10; DOI vs concept DOI, notes §4)."""
+        out = []
+        if self.doi:
+            out.append(IdentifierOut("doi", self.doi, f"https://doi.org/{self.doi}", "version"))
+        if self.conceptdoi:
+            out.append(
+                IdentifierOut(
+                    "doi", self.conceptdoi, f"https://doi.org/{self.conceptdoi}", "concept"
+                )
+            )
+        return out
+
+    def result(self, message: str, **extra: Any) -> StepResult:
+        return StepResult(
+            message=message,
+            remote_id=self.id,
+            remote_state=self.state,
+            remote_links=dict(self.links),
+            **extra,
+        )
+
+
+@dataclass(frozen=True)
+class BucketObject:
+    """The reply to ``PUT {bucket}/{key}`` (§1.2; checksum "md5:<hex>")."""
+
+    key: str
+    size: int
+    checksum: str  # bare md5 hex
+    version_id: str
+
+    @classmethod
+    def from_json(cls, data: Any) -> BucketObject:
+        if not isinstance(data, dict) or "key" not in data:
+            raise TransientError("Zenodo's upload reply carried no file key; retrying.")
+        return cls(
+            key=str(data["key"]),
+            size=int(data.get("size") or 0),
+            checksum=_bare_md5(str(data.get("checksum") or "")),
+            version_id=str(data.get("version_id") or ""),
+        )
+
+
+def _bare_md5(checksum: str) -> str:
+    checksum = checksum.strip().lower()
+    return checksum[4:] if checksum.startswith("md5:") else checksum
+
+
+def _json(response: requests.Response) -> Any:
+    try:
+        return response.json()
+    except ValueError:
+        raise TransientError(
+            f"Zenodo answered {response.status_code} with a body that is not JSON; retrying."
+        ) from None
+
+
+def _id_from_link(link: str) -> str:
+    return link.rstrip("/").rsplit("/", 1)[-1]
+
+
+# --------------------------------------------------------------------------- errors
+
+_HTML = re.compile(rb"^\s*(<!doctype|<html|<head|<body|<\?xml|<center|<h1)", re.IGNORECASE)
+
+
+def _messages(item: dict[str, Any]) -> list[str]:
+    messages = item.get("messages")
+    if isinstance(messages, list):
+        return [str(m) for m in messages if m]
+    if isinstance(messages, dict):  # marshmallow nested: {"0": ["..."]}
+        return [str(m) for ms in messages.values() for m in (ms if isinstance(ms, list) else [ms])]
+    if item.get("message"):
+        return [str(item["message"])]
+    return []
+
+
+def problems_from_errors(errors: Any) -> list[Problem]:
+    """Problems on neutral fields from Zenodo's ``errors`` (§1.8: ``messages`` list in
+    RDM, ``message`` string in the documented legacy shape, or ``errors`` a string)."""
+    if isinstance(errors, str):
+        return [Problem("", errors, source="zenodo", repository="zenodo")] if errors else []
+    if isinstance(errors, dict):
+        errors = [
+            {"field": k, "messages": v if isinstance(v, list) else [v]} for k, v in errors.items()
+        ]
+    problems = []
+    for item in errors if isinstance(errors, list) else []:
+        if not isinstance(item, dict):
+            problems.append(Problem("", str(item), source="zenodo", repository="zenodo"))
+            continue
+        target = crosswalk.neutral_field(str(item.get("field") or ""))
+        for message in _messages(item):
+            problems.append(Problem(target, message, source="zenodo", repository="zenodo"))
+    return problems
+
+
+def parse_error(status: int, body: bytes, content_type: str) -> RepositoryError:
+    """Turn any Zenodo error reply into a typed error (API document "Errors"; §1.8).
+
+    Accepts the RDM shape ``errors[{field, messages[]}]``, the documented
+    ``errors[{field, message}]``, ``errors`` as a string, ``message`` only, 5xx with
+    ``error_id``, nginx HTML pages for 502/503/504 and empty or garbage bodies.
+    """
+    data: Any = None
+    html = bool(_HTML.match(body or b"")) or "html" in (content_type or "").lower()
+    if not html and body:
+        try:
+            data = json.loads(body)
+        except (ValueError, UnicodeDecodeError):
+            data = None
+    data = data if isinstance(data, dict) else {}
+    message = str(data.get("message") or "").strip()
+    problems = problems_from_errors(data.get("errors"))
+    error_id = data.get("error_id")
+
+    if status >= 500:
+        if html or not data:
+            kind = {502: "bad gateway page", 503: "unavailable page", 504: "timeout page"}
+            what = kind.get(status, "error page") if html else "no readable reply"
+            return TransientError(
+                f"Zenodo's gateway answered {status} ({what}); retrying.", status=status
+            )
+        detail = f", error id {error_id}" if error_id else ""
+        said = f": {message}" if message else ""
+        return TransientError(
+            f"Zenodo had a server error ({status}{detail}){said}; retrying.", status=status
+        )
+    said = message or "; ".join(p.message for p in problems) or "no details given"
+    if status == 400:
+        if not problems:
+            problems = [Problem("", said, source="zenodo", repository="zenodo")]
+        first = problems[0]
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        where = f" in {first.field}" if first.field else ""
+        return ValidationFailed(
+            f"Zenodo rejected the deposit{where}: {first.message}{more}",
+            status=status,
+            problems=problems,
+        )
+    if status in (401, 403):
+        lowered = said.lower()
+        if status == 403 and ("locked" in lowered or "invalid action" in lowered):
+            return PermanentError(
+                f"Zenodo refused the change ({said}); a published record's files cannot "
+                "change: start a new version instead.",
+                status=status,
+            )
+        return AuthError(
+            "Zenodo refused the token: it may have expired or lack deposit:write and "
+            f"deposit:actions scopes; relink the account. (Zenodo said: {said})",
+            status=status,
+        )
+    if status in (404, 410):
+        gone = "was deleted" if status == 410 else "was not found"
+        return NotFound(f"The Zenodo record {gone} ({said}).", status=status)
+    if status in (409, 412, 423):
+        return TransientError(
+            f"Zenodo is still busy with this record ({status}: {said}); retrying.",
+            status=status,
+            problems=problems,
+        )
+    if status == 429:
+        return RateLimited(
+            f"Zenodo's rate limit was reached ({said}); waiting for the budget to return.",
+            status=status,
+        )
+    if status == 413:
+        return PermanentError(
+            "Zenodo refused the upload as too large (413): a file may be at most 50 GB "
+            "and a record 50 GB in all. Split or compress the data, or ask Zenodo support "
+            "for a quota increase.",
+            status=status,
+        )
+    if status == 415:
+        return PermanentError(
+            f"Zenodo refused the request's content type (415: {said}). This is a bug in "
+            "the portal; report it.",
+            status=status,
+        )
+    return PermanentError(f"Zenodo answered {status}: {said}", status=status, problems=problems)
+
+
+# --------------------------------------------------------------------------- connector
+
+
+class ZenodoConnector(Connector):
+    """Zenodo and its sandbox through the legacy deposit API (§1.2)."""
+
+    kind: ClassVar[str] = "zenodo"
+    label: ClassVar[str] = LABEL
+    default_base_url: ClassVar[str] = "https://zenodo.org/api"
+    # API document "Rate limiting", §1.9: authenticated 100/min and 5000/h
+    default_rate_windows: ClassVar[list[dict[str, int]]] = [
+        {"limit": 100, "seconds": 60},
+        {"limit": 5000, "seconds": 3600},
+    ]
+    identifier_scheme: ClassVar[str] = "doi"
+    auth_header: ClassVar[tuple[str, str]] = ("Authorization", "Bearer {token}")
+
+    STEPS: ClassVar[dict[str, list[str]]] = {
+        "publish": ["create", "upload", "describe", "publish", "confirm"],
+        "new_version": [
+            "new_version",
+            "reconcile_files",
+            "upload",
+            "describe",
+            "publish",
+            "confirm",
+        ],
+        "edit": ["edit", "describe", "publish", "confirm"],
+        "discard": ["discard"],
+        "delete": ["delete"],
+    }
+
+    # ---------------------------------------------------------------- contract
+
+    def validate(
+        self, metadata: dict[str, Any], options: dict[str, Any], files: list[FileJob]
+    ) -> list[Problem]:
+        """Zenodo's rules checked locally (§1.4, §1.5, §1.7); see ``zenodo_crosswalk``."""
+        return crosswalk.validate(metadata, options, files)
+
+    def crosswalk(self, job: Job) -> dict[str, Any]:
+        """The full Zenodo ``metadata`` for ``job`` (API document "Deposit metadata")."""
+        return crosswalk.to_zenodo(job.metadata, job.options, job.related)
+
+    def steps(self, job: Job) -> list[str]:
+        """The step order per action. A retried publish still starts with ``create``,
+        which is then a read of the existing draft."""
+        try:
+            return list(self.STEPS[job.action])
+        except KeyError:
+            raise PermanentError(f"Zenodo has no action '{job.action}'.") from None
+
+    def run_step(self, step: str, client: HttpClient, job: Job, progress: ProgressFn) -> StepResult:
+        """Do one remote operation of ``step``; idempotent when re-run after a crash."""
+        handlers = {
+            "create": self._create,
+            "upload": self._upload,
+            "describe": self._describe,
+            "publish": self._publish,
+            "confirm": self._confirm,
+            "new_version": self._new_version,
+            "reconcile_files": self._reconcile_files,
+            "edit": self._edit,
+            "discard": self._discard,
+            "delete": self._delete,
+        }
+        if step not in handlers:
+            raise PermanentError(f"Zenodo has no step '{step}'.")
+        return handlers[step](client, job, progress)
+
+    def parse_error(self, status: int, body: bytes, content_type: str) -> RepositoryError:
+        """See the module function ``parse_error`` (§1.8)."""
+        return parse_error(status, body, content_type)
+
+    def verify(self, client: HttpClient) -> Identity:
+        """Prove the token works with the cheapest authenticated call (API document
+        "List"). Zenodo has no "who am I" for personal tokens, so the owner id comes from
+        a deposition when there is one."""
+        data = _json(client.request("GET", "deposit/depositions", params={"size": 1}))
+        if isinstance(data, list) and data and isinstance(data[0], dict) and data[0].get("owner"):
+            owner = str(data[0]["owner"])
+            return Identity(name=f"Zenodo user {owner}", detail={"owner": owner})
+        return Identity(name="token with deposit scope", detail={})
+
+    def step_label(self, step: str, job: Job | None = None) -> str:
+        """What a person sees while a step runs."""
+        if step == "upload" and job is not None and job.files:
+            live = [f for f in job.files if f.status != "delete"]
+            done = sum(1 for f in live if f.status == "done")
+            return f"Uploading {min(done + 1, len(live))} of {len(live)} files"
+        return {
+            "create": "Creating the Zenodo draft",
+            "upload": "Uploading files",
+            "describe": "Sending the metadata",
+            "publish": "Publishing",
+            "confirm": "Confirming the DOI",
+            "new_version": "Starting a new version",
+            "reconcile_files": "Comparing files with the previous version",
+            "edit": "Opening the record for editing",
+            "discard": "Discarding the unpublished changes",
+            "delete": "Deleting the draft",
+        }.get(step, super().step_label(step, job))
+
+    # ---------------------------------------------------------------- steps
+
+    def _get(self, client: HttpClient, job: Job) -> Deposition:
+        """``GET /deposit/depositions/:id`` (resolves the draft first, §1.2)."""
+        return Deposition.from_json(
+            _json(client.request("GET", f"deposit/depositions/{job.remote_id}"))
+        )
+
+    def _create(self, client: HttpClient, job: Job, progress: ProgressFn) -> StepResult:
+        """Create the draft (API document "Create"), or find the one we already made.
+
+        The lifecycle stores ``create_marker`` before calling us, and we put the marker in
+        ``metadata.notes`` of the draft (``describe`` replaces it later). A retry first
+        lists the account's most recent drafts and adopts the one carrying the marker.
+        The list is search-index backed and lags by a second or two (§1.2, zenodo #627):
+        this relies on the lifecycle retrying a crashed create only after a delay
+        longer than that (Target.create_started_at) and on the draft being among the
+        MARKER_SEARCH_SIZE most recent drafts of the account.
+        """
+        if job.remote_id:
+            return self._get(client, job).result("The draft already exists.")
+        if job.create_marker:
+            found = self._find_marked_draft(client, job.create_marker)
+            if found is not None:
+                return found.result("Adopted the draft an earlier attempt created.")
+        minimal: dict[str, Any] = {
+            "title": (job.metadata.get("title") or "").strip() or "Untitled",
+            "upload_type": job.metadata.get("resource_type") or "other",
+        }
+        for key in ("publication_type", "image_type"):
+            if job.metadata.get(key):
+                minimal[key] = job.metadata[key]
+        if job.create_marker:
+            minimal["notes"] = job.create_marker
+        data = _json(client.request("POST", "deposit/depositions", json={"metadata": minimal}))
+        return Deposition.from_json(data).result("Created the Zenodo draft.")
+
+    def _find_marked_draft(self, client: HttpClient, marker: str) -> Deposition | None:
+        """The most recent draft whose ``metadata.notes`` holds ``marker`` (API document
+        "List": ``status=draft``, ``sort=mostrecent``)."""
+        data = _json(
+            client.request(
+                "GET",
+                "deposit/depositions",
+                params={"status": "draft", "sort": "mostrecent", "size": MARKER_SEARCH_SIZE},
+            )
+        )
+        for item in data if isinstance(data, list) else []:
+            if isinstance(item, dict) and marker in str(
+                (item.get("metadata") or {}).get("notes", "")
+            ):
+                return Deposition.from_json(item)
+        return None
+
+    def _upload(self, client: HttpClient, job: Job, progress: ProgressFn) -> StepResult:
+        """Send the next pending file with the bucket PUT (API document "Quickstart",
+        §1.2 ``PUT /files/:bucket/:key``, §1.7 checksums).
+
+        A PUT to the same key overwrites (§1.2), so a re-run after a crash never leaves two
+        copies; a file the draft already holds with our MD5 is not sent again.
+        """
+        pending = next(job.pending_files(), None)
+        if pending is None:
+            return StepResult(message="All files are uploaded.")
+        more = any(f.name != pending.name for f in job.pending_files())
+        deposition = self._get(client, job)
+        for remote in deposition.files:
+            if remote.filename == pending.name and remote.checksum == pending.md5.lower():
+                return StepResult(
+                    done=not more,
+                    message=f"{pending.name} was already on Zenodo; not sent again.",
+                    file_updates={pending.name: _file_done(remote.id, remote.checksum)},
+                )
+        bucket = deposition.links.get("bucket")
+        if not bucket:
+            raise PermanentError(
+                f"Zenodo gave no upload location (bucket) for draft {deposition.id}; "
+                "the draft may have files disabled. Discard it and publish again."
+            )
+        with pending.open() as fileobj:
+            response = client.upload(
+                "PUT",
+                f"{bucket}/{quote(pending.name, safe='')}",
+                fileobj=fileobj,
+                size=pending.size,
+                headers={"Content-Type": "application/octet-stream"},
+                progress=lambda sent: progress(pending.name, sent),
+            )
+        stored = BucketObject.from_json(_json(response))
+        if stored.checksum != pending.md5.lower():
+            raise ChecksumMismatch(
+                f"Zenodo holds different bytes for {pending.name}: expected MD5 "
+                f"{pending.md5.lower()}, got {stored.checksum or 'none'}. It will be sent again."
+            )
+        return StepResult(
+            done=not more,
+            message=f"Uploaded {pending.name}.",
+            file_updates={
+                pending.name: {
+                    **_file_done(stored.version_id, stored.checksum),
+                    "bytes_sent": pending.size,
+                }
+            },
+        )
+
+    def _describe(self, client: HttpClient, job: Job, progress: ProgressFn) -> StepResult:
+        """Replace the whole metadata (API document "Update"; §1.4: PUT is a full
+        replace, which also drops the create marker from ``notes``)."""
+        data = _json(
+            client.request(
+                "PUT",
+                f"deposit/depositions/{job.remote_id}",
+                json={"metadata": self.crosswalk(job)},
+            )
+        )
+        return Deposition.from_json(data).result("Sent the metadata.")
+
+    def _publish(self, client: HttpClient, job: Job, progress: ProgressFn) -> StepResult:
+        """Publish (API document "Publish"; §1.2: 202, DOI set at once).
+
+        Reads first: if an earlier attempt published and crashed (or timed out, zenodo
+        #2131) before recording, the DOI is taken from the record rather than publishing
+        again (a second publish is a 404).
+        """
+        deposition = self._get(client, job)
+        if deposition.published:
+            return deposition.result("Already published.", identifiers=deposition.identifiers())
+        url = (
+            deposition.links.get("publish")
+            or f"deposit/depositions/{job.remote_id}/actions/publish"
+        )
+        published = Deposition.from_json(_json(client.request("POST", url)))
+        return published.result(
+            f"Published with DOI {published.doi}." if published.doi else "Published.",
+            identifiers=published.identifiers(),
+        )
+
+    def _confirm(self, client: HttpClient, job: Job, progress: ProgressFn) -> StepResult:
+        """Read the published record back and check its DOI (§1.3 links.record).
+
+        ``links.latest`` is not followed: after someone publishes a newer version it
+        names that version, not ours.
+        """
+        url = job.remote_links.get("record") or f"records/{job.remote_id}"
+        record = Deposition.from_json(_json(client.request("GET", url)))
+        if not record.doi or record.state not in ("done", "inprogress"):
+            raise TransientError(
+                "Zenodo has not finished publishing the record yet (no DOI); checking again."
+            )
+        links = {**job.remote_links, **record.links}
+        return StepResult(
+            message=f"Published as {record.doi}.",
+            remote_state="done",
+            remote_links=links,
+            identifiers=record.identifiers(),
+        )
+
+    def _new_version(self, client: HttpClient, job: Job, progress: ProgressFn) -> StepResult:
+        """Open a new-version draft of the published record (API document "New version";
+        §1.6). An open draft is reused: calling ``newversion`` again while it exists fails
+        with "Please remove all files first." (langextract #461, preston #368).
+        """
+        record = self._get(client, job)
+        if not record.submitted:
+            # a re-run after the draft's id was recorded: we are already on the draft
+            return self._adopt_version(record, job, "Continuing the new-version draft.")
+        draft = self._open_version_draft(client, record)
+        if draft is not None:
+            return self._adopt_version(draft, job, "Reusing the open new-version draft.")
+        url = (
+            record.links.get("newversion") or f"deposit/depositions/{record.id}/actions/newversion"
+        )
+        try:
+            reply = Deposition.from_json(_json(client.request("POST", url)))
+        except ValidationFailed:
+            # a draft exists that the record's links did not show yet
+            draft = self._open_version_draft(client, self._get(client, job))
+            if draft is None:
+                raise
+            return self._adopt_version(draft, job, "Reusing the open new-version draft.")
+        if reply.id == record.id:
+            # the documented (legacy) reply is the old record; its latest_draft is the new one
+            draft = self._open_version_draft(client, reply)
+            if draft is None:
+                raise TransientError("Zenodo did not show the new-version draft yet; retrying.")
+            reply = draft
+        return self._adopt_version(reply, job, "Started a new version.")
+
+    def _open_version_draft(self, client: HttpClient, record: Deposition) -> Deposition | None:
+        link = record.links.get("latest_draft", "")
+        if not link or _id_from_link(link) == record.id:
+            return None
+        return Deposition.from_json(_json(client.request("GET", link)))
+
+    def _adopt_version(self, draft: Deposition, job: Job, message: str) -> StepResult:
+        # every file is compared with what the draft inherited, in reconcile_files
+        updates = {
+            f.name: {"status": "pending", "remote_id": "", "remote_checksum": ""}
+            for f in job.files
+            if f.status != "delete"
+        }
+        return draft.result(message, file_updates=updates)
+
+    def _reconcile_files(self, client: HttpClient, job: Job, progress: ProgressFn) -> StepResult:
+        """Make the new-version draft's inherited files match ours (§1.6, notes §4
+        "explicit file diff"): delete one stale file per call, keep identical ones."""
+        ours = {f.name: f.md5.lower() for f in job.files if f.status != "delete"}
+        deposition = self._get(client, job)
+        keep = {}
+        stale = []
+        for remote in deposition.files:
+            if ours.get(remote.filename) == remote.checksum:
+                keep[remote.filename] = _file_done(remote.id, remote.checksum)
+            else:
+                stale.append(remote)
+        if not stale:
+            return StepResult(message="The draft's files match ours.", file_updates=keep)
+        gone = min(stale, key=lambda f: f.filename)  # a stable order, for people and tests
+        # a 404: the attempt that crashed before recording it had deleted it already
+        with contextlib.suppress(NotFound):
+            client.request("DELETE", f"deposit/depositions/{deposition.id}/files/{gone.id}")
+        updates = dict(keep)
+        if gone.filename in ours:
+            updates[gone.filename] = {"status": "pending", "remote_id": "", "remote_checksum": ""}
+        return StepResult(
+            done=len(stale) == 1,
+            message=f"Removed the previous version's {gone.filename}.",
+            file_updates=updates,
+            files_removed=[gone.filename],
+        )
+
+    def _edit(self, client: HttpClient, job: Job, progress: ProgressFn) -> StepResult:
+        """Open the published record for editing (API document "Edit"; §1.2: 201 and
+        idempotent, returns the open draft if there is one)."""
+        data = _json(client.request("POST", f"deposit/depositions/{job.remote_id}/actions/edit"))
+        return Deposition.from_json(data).result("Opened the record for editing.")
+
+    def _discard(self, client: HttpClient, job: Job, progress: ProgressFn) -> StepResult:
+        """Discard the open changes (API document "Discard"; §1.2: 204, same handler as
+        deleting the draft, so a never-published deposit is deleted as a whole). A repeat
+        answers 404: the draft is already gone."""
+        with contextlib.suppress(NotFound):
+            client.request("POST", f"deposit/depositions/{job.remote_id}/actions/discard")
+        if job.remote_state in ("done", "inprogress"):
+            return StepResult(message="Discarded the unpublished changes.", remote_state="done")
+        return StepResult(
+            message="Discarded the draft.", remote_id="", remote_state="deleted", remote_links={}
+        )
+
+    def _delete(self, client: HttpClient, job: Job, progress: ProgressFn) -> StepResult:
+        """Delete the unpublished draft (API document "Delete"; §1.2: 204, a repeat
+        answers 404, and so does a published record, hence the local check)."""
+        if job.remote_state in ("done", "inprogress"):
+            raise PermanentError(
+                "Zenodo never deletes published records; ask Zenodo support, or publish a "
+                "new version instead."
+            )
+        if job.remote_id:
+            with contextlib.suppress(NotFound):
+                client.request("DELETE", f"deposit/depositions/{job.remote_id}")
+        return StepResult(
+            message="Deleted the draft.", remote_id="", remote_state="deleted", remote_links={}
+        )
+
+
+def _file_done(remote_id: str, checksum: str) -> dict[str, Any]:
+    return {"status": "done", "remote_id": remote_id, "remote_checksum": f"md5:{checksum}"}

@@ -1,0 +1,408 @@
+"""The HTTP choke point: allowlist, limiter, timeouts, redaction, streaming uploads."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import logging
+import threading
+import time
+import tracemalloc
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import IO, Any, cast
+
+import pytest
+import requests
+import responses
+
+from deposits.repositories.base import (
+    AuthError,
+    RateLimited,
+    TransientError,
+    UnsafeURL,
+    ValidationFailed,
+)
+from deposits.repositories.http import HttpClient, host_allowed, redact_url
+
+from .conftest import BASE, TOKEN
+
+
+def test_it_sends_the_token_and_an_identifying_user_agent(client, records):
+    with responses.RequestsMock() as rsps:
+        rsps.get(f"{BASE}/deposit/depositions", json=[], headers={"X-RateLimit-Limit": "100"})
+        client.request("GET", "deposit/depositions", params={"size": 1})
+        sent = rsps.calls[0].request
+    assert sent.headers["Authorization"] == f"Bearer {TOKEN}"
+    assert sent.headers["User-Agent"].startswith("deposit-portal/")
+    assert "python-requests" not in sent.headers["User-Agent"]
+    (record,) = records
+    assert (record.method, record.status, record.error) == ("GET", 200, "")
+    assert record.url == f"{BASE}/deposit/depositions?size=1"
+    assert record.rate_headers == {"X-RateLimit-Limit": "100"}
+
+
+def test_it_refuses_hosts_outside_the_allowlist_and_sends_nothing(client, records):
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
+        rsps.put("https://evil.example/upload", json={})
+        with pytest.raises(UnsafeURL) as caught:
+            client.request("PUT", "https://evil.example/upload?access_token=abc")
+        assert len(rsps.calls) == 0
+    assert records == []
+    assert "abc" not in str(caught.value)
+
+
+def test_it_refuses_a_base_url_outside_the_allowlist(connector):
+    with pytest.raises(UnsafeURL):
+        HttpClient(
+            base_url="https://zenodo.org.evil.example/api",
+            token=TOKEN,
+            connector=connector,
+            limiter=None,
+            limiter_key="k",
+            windows=connector.default_rate_windows,
+            allowed_hosts=["zenodo.org"],
+        )
+
+
+def test_it_uses_the_settings_allowlist_by_default(connector, settings):
+    settings.ALLOWED_REPOSITORY_HOSTS = ["sandbox.zenodo.org"]
+    with pytest.raises(UnsafeURL):
+        HttpClient(
+            base_url=BASE,
+            token=TOKEN,
+            connector=connector,
+            limiter=None,
+            limiter_key="k",
+            windows=connector.default_rate_windows,
+        )
+
+
+@pytest.mark.parametrize(
+    ("url", "allowed", "ok"),
+    [
+        ("https://zenodo.org/api", ["zenodo.org"], True),
+        ("https://ZENODO.org:443/api", ["zenodo.org"], True),
+        ("http://127.0.0.1:8000/sandbox", ["127.0.0.1:8000"], True),
+        ("http://127.0.0.1:9000/sandbox", ["127.0.0.1:8000"], False),
+        ("https://sandbox.zenodo.org/api", ["zenodo.org"], False),
+        ("https://user:pw@zenodo.org/api", ["zenodo.org"], False),
+        ("ftp://zenodo.org/api", ["zenodo.org"], False),
+        ("http://[::1]:8000/x", ["[::1]:8000"], True),
+    ],
+)
+def test_host_allowed(url, allowed, ok):
+    assert host_allowed(url, allowed) is ok
+
+
+def test_redirects_pass_the_allowlist_too(client):
+    with responses.RequestsMock() as rsps:
+        rsps.get(
+            f"{BASE}/records/1/versions/latest",
+            status=302,
+            headers={"Location": "https://elsewhere.example/records/2"},
+        )
+        with pytest.raises(UnsafeURL):
+            client.request("GET", "records/1/versions/latest")
+
+
+def test_redirects_within_the_allowlist_are_followed(client):
+    with responses.RequestsMock() as rsps:
+        rsps.get(
+            f"{BASE}/records/1/versions/latest", status=302, headers={"Location": "/api/records/2"}
+        )
+        rsps.get(f"{BASE}/records/2", json={"id": 2})
+        assert client.request("GET", "records/1/versions/latest").json() == {"id": 2}
+
+
+def test_the_token_never_reaches_records_exceptions_or_logs(client, records, caplog):
+    caplog.set_level(logging.DEBUG)
+    echo = {"message": f"Bad token {TOKEN} in Authorization: Bearer {TOKEN}", "status": 401}
+    with responses.RequestsMock() as rsps:
+        rsps.get(f"{BASE}/deposit/depositions", json=echo, status=401)
+        rsps.get(f"{BASE}/deposit/depositions/1", body=requests.ConnectionError(f"reset {TOKEN}"))
+        with pytest.raises(AuthError) as auth:
+            client.request("GET", "deposit/depositions", params={"access_token": TOKEN, "q": "x"})
+        with pytest.raises(TransientError) as reset:
+            client.request("GET", "deposit/depositions/1")
+    for exc in (auth.value, reset.value):
+        assert TOKEN not in str(exc)
+        assert TOKEN not in repr(exc.args)
+        assert exc.__cause__ is None  # the requests exception quotes URLs: not chained
+        assert all(TOKEN not in p.message for p in exc.problems)
+    assert len(records) == 2
+    for record in records:
+        assert TOKEN not in repr(record)
+    assert "access_token=[redacted]&q=x" in records[0].url
+    assert TOKEN not in caplog.text
+    assert TOKEN not in repr(client)
+
+
+def test_redact_url():
+    assert redact_url("https://u:p@zenodo.org/api?access_token=x&page=2&apikey=y") == (
+        "https://zenodo.org/api?access_token=[redacted]&page=2&apikey=[redacted]"
+    )
+
+
+def test_a_read_timeout_is_transient_with_a_readable_message(client, records):
+    with responses.RequestsMock() as rsps:
+        rsps.post(
+            f"{BASE}/deposit/depositions/1/actions/publish", body=requests.ReadTimeout("slow")
+        )
+        with pytest.raises(TransientError) as caught:
+            client.request("POST", "deposit/depositions/1/actions/publish")
+    assert str(caught.value) == "Zenodo did not answer within 120 s; retrying."
+    assert not caught.value.permanent
+    (record,) = records
+    assert record.status is None
+    assert "did not answer" in record.error
+
+
+@pytest.mark.parametrize(
+    "exc",
+    [
+        requests.ConnectTimeout("x"),
+        requests.ConnectionError("reset by peer"),
+        requests.exceptions.ChunkedEncodingError("cut"),
+    ],
+)
+def test_transport_failures_are_transient(client, exc):
+    with responses.RequestsMock() as rsps:
+        rsps.get(f"{BASE}/x", body=exc)
+        with pytest.raises(TransientError):
+            client.request("GET", "x")
+
+
+def test_error_replies_go_through_the_connector(client):
+    body = {
+        "status": 400,
+        "message": "A validation error occurred.",
+        "errors": [{"field": "metadata.creators.0.name", "messages": ["Name is required."]}],
+    }
+    with responses.RequestsMock() as rsps:
+        rsps.put(f"{BASE}/deposit/depositions/1", json=body, status=400)
+        with pytest.raises(ValidationFailed) as caught:
+            client.request("PUT", "deposit/depositions/1", json={"metadata": {}})
+    assert caught.value.problems[0].field == "creators.0.name"
+    assert caught.value.status == 400
+
+
+def test_a_429_carries_retry_after(client):
+    with responses.RequestsMock() as rsps:
+        rsps.get(f"{BASE}/x", status=429, body="100 per 1 minute", headers={"Retry-After": "39"})
+        with pytest.raises(RateLimited) as caught:
+            client.request("GET", "x")
+    assert caught.value.retry_after == 39
+
+
+class _FixedLimiter:
+    def __init__(self, wait: float) -> None:
+        self.wait = wait
+        self.observed: list[tuple[int, dict[str, str]]] = []
+
+    def acquire(self, key: str, windows: Any, *, priority: str = "interactive") -> float:
+        self.priority = priority
+        return self.wait
+
+    def observe(self, key: str, windows: Any, *, status: int, headers: Any) -> None:
+        self.observed.append((status, dict(headers)))
+
+
+def _client_with(connector, limiter, **kw):
+    return HttpClient(
+        base_url=BASE,
+        token=TOKEN,
+        connector=connector,
+        limiter=limiter,
+        limiter_key="zenodo.org:1",
+        windows=connector.default_rate_windows,
+        allowed_hosts=["zenodo.org"],
+        **kw,
+    )
+
+
+def test_no_budget_means_rate_limited_without_sending(connector):
+    limiter = _FixedLimiter(12.5)
+    client = _client_with(connector, limiter, priority="background")
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
+        rsps.get(f"{BASE}/x", json={})
+        with pytest.raises(RateLimited) as caught:
+            client.request("GET", "x")
+        assert len(rsps.calls) == 0
+    assert caught.value.retry_after == 12.5
+    assert limiter.priority == "background"
+
+
+def test_the_server_reply_feeds_the_limiter(connector):
+    limiter = _FixedLimiter(0.0)
+    client = _client_with(connector, limiter)
+    headers = {
+        "X-RateLimit-Limit": "100",
+        "X-RateLimit-Remaining": "0",
+        "X-RateLimit-Reset": "1",
+        "Date": "x",
+    }
+    with responses.RequestsMock() as rsps:
+        rsps.get(f"{BASE}/x", json={}, headers=headers)
+        client.request("GET", "x")
+    ((status, seen),) = limiter.observed
+    assert status == 200
+    assert seen["X-RateLimit-Remaining"] == "0"
+
+
+def test_a_429_blocks_the_next_call_of_every_worker(connector, limiter, limiter_key):
+    client = HttpClient(
+        base_url=BASE,
+        token=TOKEN,
+        connector=connector,
+        limiter=limiter,
+        limiter_key=limiter_key,
+        windows=connector.default_rate_windows,
+        allowed_hosts=["zenodo.org"],
+    )
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
+        rsps.get(
+            f"{BASE}/x", status=429, json={"message": "slow down"}, headers={"Retry-After": "30"}
+        )
+        with pytest.raises(RateLimited):
+            client.request("GET", "x")
+        with pytest.raises(RateLimited) as second:
+            client.request("GET", "x")
+        assert len(rsps.calls) == 1
+    assert second.value.retry_after is not None
+    assert 29 < second.value.retry_after <= 30
+
+
+# --------------------------------------------------------------------------- uploads
+
+
+class _Generated(io.RawIOBase):
+    """``size`` bytes made up on the fly: nothing large is ever held in memory."""
+
+    def __init__(self, size: int) -> None:
+        super().__init__()
+        self.size = size
+        self.pos = 0
+        self.md5 = hashlib.md5()
+
+    def read(self, n: int | None = -1) -> bytes:
+        n = self.size - self.pos if n is None or n < 0 else min(n, self.size - self.pos)
+        chunk = bytes([self.pos % 251]) * n
+        self.pos += n
+        self.md5.update(chunk)
+        return chunk
+
+
+class _BucketHandler(BaseHTTPRequestHandler):
+    def do_PUT(self) -> None:
+        remaining = int(self.headers["Content-Length"])
+        digest = hashlib.md5()
+        while remaining:
+            chunk = self.rfile.read(min(remaining, 1 << 20))
+            if not chunk:
+                break
+            digest.update(chunk)
+            remaining -= len(chunk)
+        body = json.dumps(
+            {
+                "key": self.path.rsplit("/", 1)[-1],
+                "checksum": f"md5:{digest.hexdigest()}",
+                "content_type": self.headers.get("Content-Type"),
+                "chunked": self.headers.get("Transfer-Encoding"),
+            }
+        ).encode()
+        self.send_response(201)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def bucket_server() -> Iterator[str]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _BucketHandler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    server.server_close()
+
+
+def test_uploads_stream_with_flat_memory_and_report_progress(connector, bucket_server):
+    size = 64 * 1024 * 1024
+    client = HttpClient(
+        base_url=f"{bucket_server}/api",
+        token=TOKEN,
+        connector=connector,
+        limiter=None,
+        limiter_key="local",
+        windows=connector.default_rate_windows,
+        allowed_hosts=["127.0.0.1"],
+    )
+    source = _Generated(size)
+    reports: list[int] = []
+    tracemalloc.start()
+    try:
+        response = client.upload(
+            "PUT",
+            "files/bucket/big.bin",
+            fileobj=cast(IO[bytes], source),
+            size=size,
+            progress=reports.append,
+        )
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    reply = response.json()
+    assert reply["checksum"] == f"md5:{source.md5.hexdigest()}"
+    assert reply["content_type"] == "application/octet-stream"
+    assert reply["chunked"] is None  # Content-Length, as Zenodo's bucket needs
+    assert peak < 8 * 1024 * 1024, f"peak {peak} bytes for a {size} byte upload"
+    assert reports == sorted(reports)
+    assert reports[-1] == size
+    # a few reports, not one per buffer: every 8 MiB or half second
+    assert 2 <= len(reports) <= size // (8 * 1024 * 1024) + 20
+
+
+def test_running_flat_out_uses_the_budget_without_a_single_429(connector, limiter, limiter_key):
+    """A Zenodo-like moving window of 20 per second on the server; we send as fast as the
+    limiter lets us for 2.2 s and wait only the time it says."""
+    windows = [{"limit": 20, "seconds": 1}]
+    arrivals: list[float] = []
+    statuses: list[int] = []
+
+    def server(request):
+        now = time.time()
+        recent = [t for t in arrivals if t > now - 1]
+        arrivals.append(now)
+        status = 429 if len(recent) >= 20 else 200
+        statuses.append(status)
+        headers = {
+            "X-RateLimit-Limit": "20",
+            "X-RateLimit-Remaining": str(max(0, 19 - len(recent))),
+        }
+        return status, headers, "{}"
+
+    client = HttpClient(
+        base_url=BASE,
+        token=TOKEN,
+        connector=connector,
+        limiter=limiter,
+        limiter_key=limiter_key,
+        windows=windows,
+        allowed_hosts=["zenodo.org"],
+    )
+    stop = time.monotonic() + 2.2
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
+        rsps.add_callback(responses.GET, f"{BASE}/x", callback=server)
+        while time.monotonic() < stop:
+            try:
+                client.request("GET", "x")
+            except RateLimited as exc:
+                time.sleep(min(exc.retry_after or 0.01, max(0.0, stop - time.monotonic())))
+    assert 429 not in statuses
+    assert len(statuses) >= 0.95 * 20 * 2
