@@ -125,10 +125,12 @@ def test_a_worker_killed_mid_upload_is_resumed_without_duplicates(live_system, t
     publish(target, member)
 
     def upload_in_flight() -> bool:
+        target.refresh_from_db()
+        assert target.state != State.FAILED, target.last_error
         state = control(live_system, {})
         return not any(f["kind"] == "slow" for f in state.get("faults", []))
 
-    wait_until(upload_in_flight, 60, "the slow upload to start")
+    wait_until(upload_in_flight, 120, "the slow upload to start")
     target.refresh_from_db()
     assert target.state == State.WORKING and target.current_step == "upload"
     live_system.kill("worker")
