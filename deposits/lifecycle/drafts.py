@@ -168,12 +168,16 @@ def retry(target: Target, *, user: User) -> Target:
     if target.account.needs_relink:
         raise NotAllowed(f"Relink {target.account} first: its token failed or expired.")
     with transaction.atomic():
-        # Resume where it stopped: the steps already done are recorded and idempotent.
+        # Run the action's steps again from the first: each is idempotent (an existing
+        # draft is reused, files already there are skipped), and metadata fixed since the
+        # failure is sent again instead of publishing what the repository rejected.
         transition(
             target,
             State.QUEUED,
             user=user,
             message="Retry requested",
+            steps=[],
+            step_index=0,
             attempts=0,
             last_error="",
             retryable=False,

@@ -175,17 +175,14 @@ def _advance(target_id: int, token: str, priority: str) -> Outcome:
     job = build_job(target, remote_files)
 
     if target.state == State.QUEUED:
-        # A new action plans its steps; a retry keeps them and resumes where it stopped.
-        fresh = not target.steps
+        steps = connector.steps(job)
         transition(
             target,
             State.WORKING,
             actor_label="worker",
-            message="A worker started"
-            if fresh
-            else f"Resuming at step {target.steps[min(target.step_index, len(target.steps) - 1)]}",
-            steps=connector.steps(job) if fresh else target.steps,
-            step_index=0 if fresh else target.step_index,
+            message="A worker started",
+            steps=steps,
+            step_index=0,
         )
     if target.step_index >= len(target.steps):
         return _finish(target, token)

@@ -28,6 +28,7 @@ class ScriptedConnector(Connector):
         self.problems: list[Problem] = []
         self.failures: dict[str, list[Exception]] = {}
         self.on_step: dict[str, Callable[[Job], StepResult]] = {}
+        self.uploaded: list[str] = []
 
     def validate(self, metadata: dict[str, Any], options: dict[str, Any], files: list[FileJob]):  # type: ignore[no-untyped-def]
         problems = list(self.problems)
@@ -58,6 +59,7 @@ class ScriptedConnector(Connector):
             if current is None:
                 return StepResult()
             progress(current.name, current.size)
+            self.uploaded.append(current.name)
             remaining = sum(1 for _ in job.pending_files()) - 1
             return StepResult(
                 done=remaining == 0,

@@ -136,11 +136,13 @@ def test_it_retries_transient_faults_with_backoff_then_fails_retryably(
     assert target.state == State.FAILED
     assert target.retryable is True
     assert "Gave up after 2 retries" in target.last_error
+    uploaded_before = list(connector.uploaded)
     lifecycle.retry(target, user=member)
     run_until_idle(target)
     assert target.state == State.PUBLISHED
-    # The retry resumed at the failed step: nothing before it ran twice.
-    assert [s for s, _ in connector.calls].count("create") == 1
+    assert target.remote_id == "42"
+    # The steps ran again from the start, but nothing already done was sent twice.
+    assert connector.uploaded == uploaded_before == ["a.csv", "b.csv"]
 
 
 def test_it_fails_on_a_validation_error_with_the_repositorys_problems(target, member, connector):
