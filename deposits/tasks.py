@@ -22,7 +22,7 @@ def advance(target_id: int, priority: str = "interactive") -> None:
     outcome = lifecycle.advance(target_id, priority=priority)
     if outcome.again:
         advance.apply_async(
-            args=[target_id],
+            args=(target_id,),
             kwargs={"priority": outcome.priority},
             countdown=outcome.countdown,
             queue=_queue(outcome.priority),
@@ -47,7 +47,7 @@ def verify_stale_accounts() -> None:
         "pk", flat=True
     ):
         verify_account.apply_async(
-            args=[account_id], kwargs={"priority": "background"}, queue="background"
+            args=(account_id,), kwargs={"priority": "background"}, queue="background"
         )
 
 
@@ -61,7 +61,7 @@ def refresh_schema(account_id: int) -> None:
 def refresh_schemas() -> None:
     """Every few hours: repositories change their published rules (DataMeta definitions)."""
     for account_id in LinkedAccount.objects.values_list("pk", flat=True):
-        refresh_schema.apply_async(args=[account_id], queue="background")
+        refresh_schema.apply_async(args=(account_id,), queue="background")
 
 
 @shared_task(name="deposits.tasks.poll_published", acks_late=True, ignore_result=True)
@@ -73,4 +73,4 @@ def poll_published(target_id: int) -> None:
 def poll_published_targets() -> None:
     """Results that arrive after publishing (DataMeta service executions), in the background."""
     for target_id in lifecycle.published_targets_to_poll():
-        poll_published.apply_async(args=[target_id], queue="background")
+        poll_published.apply_async(args=(target_id,), queue="background")

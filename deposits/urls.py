@@ -1,5 +1,5 @@
 from django.contrib.auth import views as auth_views
-from django.urls import path
+from django.urls import include, path
 
 from deposits.views import accounts, actions, dashboard, deposit_pages, files
 
@@ -30,4 +30,5 @@ urlpatterns = [
     path("accounts/<int:pk>/edit/", accounts.account_edit, name="account-edit"),
     path("accounts/<int:pk>/verify/", accounts.account_verify, name="account-verify"),
     path("accounts/<int:pk>/unlink/", accounts.account_unlink, name="account-unlink"),
+    path("", include("deposits.urls_datameta")),
 ]

@@ -210,10 +210,24 @@ class HttpClient:
         params: Mapping[str, Any] | None = None,
         headers: Mapping[str, str] | None = None,
         timeout: float | tuple[float, float] | None = None,
+        follow_redirects: bool = True,
+        auth: bool = True,
     ) -> requests.Response:
-        """Send one request; 2xx/3xx replies are returned, errors raised as typed errors."""
+        """Send one request; 2xx/3xx replies are returned, errors raised as typed errors.
+
+        ``follow_redirects=False`` returns a redirect as it is (to read its Location);
+        ``auth=False`` sends no credential (a URL another server handed out).
+        """
         return self._send(
-            method, url, json=json, data=data, params=params, headers=headers, timeout=timeout
+            method,
+            url,
+            json=json,
+            data=data,
+            params=params,
+            headers=headers,
+            timeout=timeout,
+            follow_redirects=follow_redirects,
+            auth=auth,
         )
 
     def upload(
@@ -226,11 +240,14 @@ class HttpClient:
         headers: Mapping[str, str] | None = None,
         progress: Callable[[int], None] | None = None,
         timeout: float | tuple[float, float] | None = None,
+        auth: bool = True,
     ) -> requests.Response:
         """Stream ``size`` bytes of ``fileobj`` as the request body, reporting progress."""
         merged = {"Content-Type": "application/octet-stream", **(headers or {})}
         body = _ProgressReader(fileobj, size, progress)
-        return self._send(method, url, data=body, headers=merged, timeout=timeout, upload=True)
+        return self._send(
+            method, url, data=body, headers=merged, timeout=timeout, upload=True, auth=auth
+        )
 
     # ------------------------------------------------------------------ inside
 
@@ -241,13 +258,11 @@ class HttpClient:
                 "ALLOWED_REPOSITORY_HOSTS. Nothing was sent."
             )
 
-    def _headers(self, extra: Mapping[str, str] | None) -> dict[str, str]:
-        name, template = self.connector.auth_header
-        headers = {
-            "User-Agent": settings.HTTP_USER_AGENT,
-            "Accept": "application/json",
-            name: template.format(token=self._token),
-        }
+    def _headers(self, extra: Mapping[str, str] | None, auth: bool) -> dict[str, str]:
+        headers = {"User-Agent": settings.HTTP_USER_AGENT, "Accept": "application/json"}
+        if auth:
+            name, template = self.connector.auth_header
+            headers[name] = template.format(token=self._token)
         headers.update(extra or {})
         return headers
 
@@ -273,6 +288,8 @@ class HttpClient:
         headers: Mapping[str, str] | None = None,
         timeout: float | tuple[float, float] | None = None,
         upload: bool = False,
+        follow_redirects: bool = True,
+        auth: bool = True,
     ) -> requests.Response:
         method = method.upper()
         full = self.url(url)
@@ -281,11 +298,12 @@ class HttpClient:
         for _hop in range(MAX_REDIRECTS + 1):
             self._check(full)
             self._acquire()
-            response = self._once(method, full, json, data, params, headers, timeout)
+            response = self._once(method, full, json, data, params, headers, timeout, auth)
             location = response.headers.get("Location")
             # Redirects are followed by hand so every hop passes the allowlist and the
             # limiter; bodies are never re-sent to a redirect target.
-            if response.is_redirect and location and method in ("GET", "HEAD") and not upload:
+            follow = follow_redirects and method in ("GET", "HEAD") and not upload
+            if response.is_redirect and location and follow:
                 full, params = urljoin(full, location), None
                 continue
             if response.status_code >= 400:
@@ -304,6 +322,7 @@ class HttpClient:
         params: Mapping[str, Any] | None,
         headers: Mapping[str, str] | None,
         timeout: float | tuple[float, float],
+        auth: bool,
     ) -> requests.Response:
         started = time.monotonic()
         shown = redact_url(_with_params(url, params))
@@ -314,7 +333,7 @@ class HttpClient:
                 json=json,
                 data=data,
                 params=params,
-                headers=self._headers(headers),
+                headers=self._headers(headers, auth),
                 timeout=timeout,
                 allow_redirects=False,
             )

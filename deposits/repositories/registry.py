@@ -9,9 +9,10 @@ from .base import Connector
 
 @cache
 def connectors() -> dict[str, Connector]:
+    from .datameta import DataMetaConnector
     from .zenodo import ZenodoConnector
 
-    return {c.kind: c for c in (ZenodoConnector(),)}
+    return {c.kind: c for c in (ZenodoConnector(), DataMetaConnector())}
 
 
 def get(kind: str) -> Connector:

@@ -406,3 +406,20 @@ def test_running_flat_out_uses_the_budget_without_a_single_429(connector, limite
                 time.sleep(min(exc.retry_after or 0.01, max(0.0, stop - time.monotonic())))
     assert 429 not in statuses
     assert len(statuses) >= 0.95 * 20 * 2
+
+
+@responses.activate
+def test_a_redirect_can_be_read_instead_of_followed(client):  # type: ignore[no-untyped-def]
+    responses.add(responses.GET, f"{BASE}/api", status=302, headers={"Location": f"{BASE}/api/v1"})
+    reply = client.request("GET", f"{BASE}/api", follow_redirects=False)
+    assert reply.status_code == 302 and reply.headers["Location"].endswith("/api/v1")
+    assert len(responses.calls) == 1
+
+
+@responses.activate
+def test_a_request_without_auth_carries_no_credential(client):  # type: ignore[no-untyped-def]
+    responses.add(responses.POST, f"{BASE}/upload", status=201, json={})
+    client.upload("POST", f"{BASE}/upload", fileobj=io.BytesIO(b"abc"), size=3, auth=False)
+    sent = responses.calls[0].request.headers
+    assert "Authorization" not in sent
+    assert TOKEN not in str(dict(sent))

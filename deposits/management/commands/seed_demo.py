@@ -56,7 +56,7 @@ class Command(BaseCommand):
                 user.save()
             Membership.objects.update_or_create(team=team, user=user, defaults={"role": role})
 
-        base = settings.SANDBOX_BASE_URL.rstrip("/")
+        base = str(settings.SANDBOX_BASE_URL).rstrip("/")
         given = dict(item.split("=", 1) for item in options["account"])
         for kind, label, path in SANDBOX_ACCOUNTS:
             if kind not in given:

@@ -1,0 +1,105 @@
+"""What people ask of one target: publish, new version, edit, discard, delete, retry.
+
+Actions that cannot be undone render a confirmation page first; only a post carrying
+``confirmed`` from that page goes ahead.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from deposits import access, lifecycle
+from deposits.models import Action, Target
+
+from .cards import CONFIRM_ACTIONS, DANGER_ACTIONS, target_card
+from .request import HtmxHttpRequest
+
+CONSEQUENCES = {
+    Action.PUBLISH: [
+        "{repo} mints a DOI and makes the record public as its access settings say.",
+        "A published record cannot be deleted: later changes need a new version or an edit.",
+    ],
+    Action.DISCARD: [
+        "The open edit of the published record on {repo} is thrown away.",
+        "The published record stays as it was before the edit.",
+    ],
+    Action.NEW_VERSION: [
+        "A new draft version opens on {repo}; the published version stays as it is.",
+    ],
+    Action.EDIT: ["The published record on {repo} is opened for editing its metadata."],
+    Action.DELETE: [
+        "The unpublished draft on {repo} is deleted, with the files uploaded to it.",
+        "Your deposit, its metadata and its files stay here.",
+    ],
+}
+
+
+def _card_or_page(request: HtmxHttpRequest, target: Target) -> HttpResponse:
+    if request.htmx:
+        return render(request, "deposit.html#target-card", {"card": target_card(target)})
+    return redirect("deposit", pk=target.deposit_id)
+
+
+@require_GET
+@login_required
+def target_card_view(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    """One target's card; polled every 2s while queued or working, then no more."""
+    target = access.get_target_for(request.user, pk)
+    response = render(request, "deposit.html#target-card", {"card": target_card(target)})
+    if request.GET.get("polling") and not target.in_flight:
+        # Files and metadata were locked while it worked: show the whole page unlocked.
+        response["HX-Refresh"] = "true"
+    return response
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def target_action(request: HtmxHttpRequest, pk: int, action: str) -> HttpResponse:
+    target = access.get_target_for(request.user, pk)
+    try:
+        chosen = Action(action)
+    except ValueError:
+        raise Http404("No such action") from None
+    needs_confirmation = chosen in CONFIRM_ACTIONS and not request.POST.get("confirmed")
+    if request.method == "GET" or needs_confirmation:
+        repo = target.account.get_kind_display()
+        return render(
+            request,
+            "confirm.html",
+            {
+                "deposit": target.deposit,
+                "title": f"{chosen.label} on {target.account.label}?",
+                "consequences": [line.format(repo=repo) for line in CONSEQUENCES.get(chosen, [])],
+                "action_url": reverse("target-action", args=[target.pk, chosen.value]),
+                "confirm_label": f"{chosen.label} now",
+                "danger": chosen in DANGER_ACTIONS,
+                "irreversible": chosen in CONFIRM_ACTIONS,
+                "action": chosen.value,
+                "cancel_url": reverse("deposit", args=[target.deposit_id]),
+            },
+        )
+    try:
+        lifecycle.request(target, chosen, user=request.user)
+    except lifecycle.NotAllowed as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, f"{chosen.label}: queued for {target.account.label}.")
+    return _card_or_page(request, target)
+
+
+@require_POST
+@login_required
+def target_retry(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    target = access.get_target_for(request.user, pk)
+    try:
+        lifecycle.retry(target, user=request.user)
+    except lifecycle.NotAllowed as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, f"Trying {target.account.label} again.")
+    return _card_or_page(request, target)

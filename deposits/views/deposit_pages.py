@@ -1,0 +1,272 @@
+"""A deposit's own page: its targets, files and the metadata editor that saves as you type."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db import transaction
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import trigger_client_event
+
+from deposits import access, lifecycle
+from deposits.forms import MetadataEditor, NewDepositForm, TargetsForm
+from deposits.forms.metadata import GROUPS, LICENSES, edit_rows, place_problems
+from deposits.metadata import clean
+from deposits.models import Deposit, Event, RepositoryKind, State, Target
+from deposits.uploads import files_locked_reason
+
+from .cards import target_card
+from .request import HtmxHttpRequest
+
+# Saves within this long of the previous one, by the same person, extend its audit line.
+EDIT_SESSION = timedelta(minutes=10)
+HISTORY_SHOWN = 20
+
+
+def _targets(deposit: Deposit) -> list[Target]:
+    return list(
+        deposit.targets.select_related("account", "deposit").prefetch_related("identifiers")
+    )
+
+
+def _zenodo(targets: list[Target]) -> list[Target]:
+    return [t for t in targets if t.account.kind == RepositoryKind.ZENODO]
+
+
+def _editor(deposit: Deposit, targets: list[Target], data: Any = None) -> MetadataEditor:
+    zenodo = _zenodo(targets)
+    return MetadataEditor(
+        data,
+        metadata=deposit.metadata,
+        communities=list(zenodo[0].options.get("communities") or []) if zenodo else [],
+        show_communities=bool(zenodo),
+    )
+
+
+def metadata_locked_reason(targets: list[Target]) -> str:
+    busy = [t for t in targets if t.in_flight]
+    if busy:
+        return (
+            f"{busy[0].account.label} is working on this deposit: the metadata can change again "
+            "once it has finished."
+        )
+    reviewed = [t for t in targets if t.state in (State.AWAITING_REVIEW, State.APPROVED)]
+    if reviewed:
+        return (
+            f"A curator is reviewing this deposit for {reviewed[0].account.label}: the metadata "
+            "can change again once they approve it or return it to you."
+        )
+    return ""
+
+
+def published_note(targets: list[Target]) -> str:
+    published = [t.account.label for t in targets if t.state == State.PUBLISHED]
+    if not published:
+        return ""
+    return (
+        f"Published on {', '.join(published)}: the records there keep their files and "
+        "metadata until you choose New version (files and metadata) or Edit published "
+        "metadata (metadata only)."
+    )
+
+
+def page_context(
+    deposit: Deposit, targets: list[Target], editor: MetadataEditor | None = None
+) -> dict[str, Any]:
+    editor = editor or _editor(deposit, targets)
+    placed = place_problems(lifecycle.problems_by_field(deposit), [*editor.paths(), "files"])
+    chosen = [t.account_id for t in targets]
+    return {
+        "deposit": deposit,
+        "editor": editor,
+        "form": editor.form,
+        "slots": editor.slots(placed, "files", ""),
+        "cards": [target_card(t) for t in targets],
+        "files": list(deposit.files.all()),
+        "files_locked": files_locked_reason(deposit),
+        "metadata_locked": metadata_locked_reason(targets),
+        "published_note": published_note(targets),
+        "targets_form": TargetsForm(team=deposit.team, chosen=chosen),
+        "history": deposit.events.filter(target=None).select_related("actor")[:HISTORY_SHOWN],
+        "licenses": LICENSES,
+    }
+
+
+# --------------------------------------------------------------------------- pages
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def deposit_new(request: HtmxHttpRequest) -> HttpResponse:
+    teams = access.teams_for(request.user)
+    if not teams:
+        return render(request, "deposit-new.html", {"form": None})
+    chosen = request.POST.get("team") or request.GET.get("team")
+    team = next((t for t in teams if str(t.pk) == chosen), teams[0])
+    data = request.POST if request.method == "POST" else None
+    form = NewDepositForm(data, teams=teams, team=team)
+    if request.method == "POST" and form.is_valid():
+        with transaction.atomic():
+            deposit = Deposit.objects.create(
+                team=form.cleaned_data["team"],
+                created_by=request.user,
+                metadata=clean(
+                    {
+                        "title": form.cleaned_data["title"].strip(),
+                        "resource_type": form.cleaned_data["resource_type"],
+                        "access_right": "open",
+                    }
+                ),
+            )
+            lifecycle.record_event(deposit, "created", user=request.user, message="Created")
+            for account in form.cleaned_data["accounts"]:
+                lifecycle.add_target(deposit, account, user=request.user)
+            lifecycle.revalidate(deposit)
+        return redirect("deposit", pk=deposit.pk)
+    template = "deposit-new.html"
+    if request.htmx and request.method == "GET":
+        template += "#new-deposit-form"  # the team changed: its accounts
+    return render(request, template, {"form": form})
+
+
+@require_GET
+@login_required
+def deposit_page(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    deposit = access.get_deposit_for(request.user, pk)
+    return render(request, "deposit.html", page_context(deposit, _targets(deposit)))
+
+
+@require_POST
+@login_required
+def deposit_metadata(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    """Save the editor (htmx posts it as people type) and say what is still missing.
+
+    ``row`` = "add:<group>" or "remove:<group>:<index>" adds or removes a row of a
+    repeating group; the group is rendered again with its rows renumbered.
+    """
+    deposit = access.get_deposit_for(request.user, pk)
+    targets = _targets(deposit)
+    row_op = request.POST.get("row", "")
+    data = edit_rows(request.POST, row_op) if row_op else request.POST
+    editor = _editor(deposit, targets, data)
+    locked = metadata_locked_reason(targets)
+    saved = False
+    if not locked and editor.is_valid():
+        _save(deposit, targets, editor, request)
+        saved = True
+        targets = _targets(deposit)
+    context = page_context(deposit, targets, editor)
+    context["saved"], context["locked"] = saved, locked
+    if locked:
+        context["save_status"] = f"Not saved: {locked}"
+    elif saved:
+        context["save_status"] = f"Saved at {timezone.localtime():%H:%M:%S}."
+    else:
+        count = editor.error_count()
+        context["save_status"] = (
+            f"Not saved: fix the {count} field{'s' if count != 1 else ''} marked below."
+        )
+    if not request.htmx:
+        if saved and not row_op:
+            messages.success(request, "Saved.")
+            return redirect("deposit", pk=deposit.pk)
+        if locked:
+            messages.error(request, locked)
+        return render(request, "deposit.html", context)
+    group_key = row_op.split(":")[1] if ":" in row_op else ""
+    if group_key in GROUPS:
+        context["group"] = editor.group(group_key)
+        group_path = GROUPS[group_key].path
+        context["slots_oob"] = [
+            s for p, s in context["slots"].items() if not p.startswith(group_path)
+        ]
+        response = render(request, "deposit.html#metadata-row-response", context)
+    else:
+        context["slots_oob"] = list(context["slots"].values())
+        response = render(request, "deposit.html#metadata-feedback", context)
+    if saved:
+        trigger_client_event(response, "deposit-changed")
+    return response
+
+
+def _save(
+    deposit: Deposit, targets: list[Target], editor: MetadataEditor, request: HtmxHttpRequest
+) -> None:
+    old = deposit.metadata
+    new = editor.to_metadata(old)
+    changed = sorted(k for k in set(old) | set(new) if old.get(k) != new.get(k))
+    communities = editor.communities()
+    with transaction.atomic():
+        for target in _zenodo(targets):
+            if list(target.options.get("communities") or []) != communities:
+                options = {k: v for k, v in target.options.items() if k != "communities"}
+                if communities:
+                    options["communities"] = communities
+                target.options = options
+                target.save(update_fields=["options"])
+                changed.append("options.communities")
+        if changed:
+            deposit.metadata = new
+            deposit.save()
+            _note_edit(deposit, changed, request)
+    lifecycle.revalidate(deposit)
+
+
+def _note_edit(deposit: Deposit, changed: list[str], request: HtmxHttpRequest) -> None:
+    """One audit line per editing session, not one per keystroke pause."""
+    last = deposit.events.filter(target=None).first()
+    recent = timezone.now() - EDIT_SESSION
+    if (
+        last is not None
+        and last.kind == "metadata_edited"
+        and last.actor_id == request.user.pk
+        and last.created >= recent
+    ):
+        fields = sorted(set(last.data.get("fields", [])) | set(changed))
+        Event.objects.filter(pk=last.pk).update(
+            data={"fields": fields}, message=f"Edited {', '.join(fields)}"
+        )
+        return
+    lifecycle.record_event(
+        deposit,
+        "metadata_edited",
+        user=request.user,
+        message=f"Edited {', '.join(changed)}",
+        data={"fields": changed},
+    )
+
+
+@require_POST
+@login_required
+def deposit_targets(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    """Choose the linked accounts the deposit goes to."""
+    deposit = access.get_deposit_for(request.user, pk)
+    targets = _targets(deposit)
+    form = TargetsForm(request.POST, team=deposit.team, chosen=[t.account_id for t in targets])
+    if form.is_valid():
+        wanted = {account.pk: account for account in form.cleaned_data["accounts"]}
+        for target in targets:
+            if target.account_id not in wanted:
+                try:
+                    lifecycle.remove_target(target, user=request.user)
+                    messages.success(request, f"{target.account.label} removed.")
+                except lifecycle.NotAllowed as exc:
+                    messages.error(request, str(exc))
+        have = {t.account_id for t in targets}
+        for account_pk, account in wanted.items():
+            if account_pk not in have:
+                try:
+                    lifecycle.add_target(deposit, account, user=request.user)
+                    messages.success(request, f"{account.label} added.")
+                except lifecycle.NotAllowed as exc:
+                    messages.error(request, str(exc))
+        lifecycle.revalidate(deposit)
+    else:
+        messages.error(request, "Choose linked accounts of this deposit's team.")
+    return redirect("deposit", pk=deposit.pk)
