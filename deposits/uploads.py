@@ -169,7 +169,7 @@ def store_uploaded(
 
 
 def staging_dir() -> Path:
-    path = Path(getattr(settings, "UPLOAD_STAGING_DIR", None) or settings.VAR_DIR / "uploads")
+    path = Path(settings.UPLOAD_STAGING_DIR)
     path.mkdir(parents=True, exist_ok=True)
     return path
 

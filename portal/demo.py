@@ -79,7 +79,7 @@ def main() -> None:
     manage("migrate", "--no-input", "-v", "0")
     tokens = [
         f"{kind}={manage('sandbox_token', kind, '--user', 'demo-lab', capture=True)}"
-        for kind in ("zenodo",)
+        for kind in ("zenodo", "datameta")
     ]
     manage("seed_demo", *[arg for t in tokens for arg in ("--account", t)])
 

@@ -67,7 +67,8 @@ SANDBOX_BASE_URL = env("SANDBOX_BASE_URL", "http://127.0.0.1:8000/sandbox")
 # hands back (upload URLs, links) are checked against this list.
 ALLOWED_REPOSITORY_HOSTS = env_list(
     "ALLOWED_REPOSITORY_HOSTS",
-    "zenodo.org,sandbox.zenodo.org" + (",127.0.0.1,localhost" if SANDBOX_ENABLED else ""),
+    "zenodo.org,sandbox.zenodo.org,data.cogdat.de"
+    + (",127.0.0.1,localhost" if SANDBOX_ENABLED else ""),
 )
 
 INSTALLED_APPS = [
@@ -197,6 +198,8 @@ UPLOAD_MAX_BYTES = int(env("UPLOAD_MAX_BYTES", str(50 * 10**9)) or 0)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_TEMP_DIR = env("FILE_UPLOAD_TEMP_DIR")
+# Partial bytes of resumable browser uploads; with several web hosts, a shared directory.
+UPLOAD_STAGING_DIR = Path(env("UPLOAD_STAGING_DIR", str(VAR_DIR / "uploads")) or "")
 
 # Outbound HTTP
 HTTP_USER_AGENT = "deposit-portal/0.1 (+https://github.com/deposit-portal; research data deposits)"

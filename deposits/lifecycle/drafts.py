@@ -223,7 +223,9 @@ def step_label(target: Target) -> str:
         "discard": "Discarding the edit",
         "delete": "Deleting the remote draft",
     }
-    return labels.get(step, step.replace("_", " ").capitalize())
+    if step in labels:
+        return labels[step]
+    return registry.get(target.account.kind).step_label(step)
 
 
 def sync_remote_files(target: Target) -> list[RemoteFile]:

@@ -52,8 +52,9 @@ def target_card_view(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     target = access.get_target_for(request.user, pk)
     response = render(request, "deposit.html#target-card", {"card": target_card(target)})
     if request.GET.get("polling") and not target.in_flight:
-        # Files and metadata were locked while it worked: show the whole page unlocked.
-        response["HX-Refresh"] = "true"
+        # The card (with its DOI) swaps in place; files and metadata were locked while
+        # the worker was on it, so those sections fetch themselves again, unlocked.
+        response["HX-Trigger"] = "files-changed, target-finished"
     return response
 
 

@@ -197,16 +197,19 @@ def test_it_shows_the_targets_timeline_newest_first(
     assert timeline.index("Second thing") < timeline.index("draft → ready")
 
 
-def test_it_reloads_the_page_when_the_target_it_polled_lands(
+def test_a_polled_target_that_lands_swaps_in_place_and_unlocks_the_page(
     owner_client: Client, target: Any, htmx: dict[str, str]
 ) -> None:
     url = reverse("target-card", args=[target.pk])
     Target.objects.filter(pk=target.pk).update(state="working")
-    assert "HX-Refresh" not in owner_client.get(url, {"polling": "1"}, headers=htmx).headers
+    working = owner_client.get(url, {"polling": "1"}, headers=htmx)
+    assert "HX-Trigger" not in working.headers and "HX-Refresh" not in working.headers
     Target.objects.filter(pk=target.pk).update(state="failed", last_error="Timed out.")
     landed = owner_client.get(url, {"polling": "1"}, headers=htmx)
-    assert landed.headers["HX-Refresh"] == "true"
+    assert "HX-Refresh" not in landed.headers  # no page reload
+    assert landed.headers["HX-Trigger"] == "files-changed, target-finished"
     assert "every 2s" not in landed.content.decode()
+    assert "Timed out." in landed.content.decode()
 
 
 def test_it_shows_the_latest_version_doi_after_a_new_version(

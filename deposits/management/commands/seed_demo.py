@@ -19,6 +19,7 @@ from deposits.models import AccountStatus, LinkedAccount, Membership, Role, Team
 SANDBOX_ACCOUNTS = [
     # kind, label, API path under the sandbox
     ("zenodo", "Zenodo (sandbox)", "zenodo/api"),
+    ("datameta", "DataMeta (sandbox)", "datameta"),
 ]
 
 
