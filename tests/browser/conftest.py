@@ -13,6 +13,10 @@ import pytest
 
 from tests.livesystem import LiveSystem, purge_queues
 
+# Playwright's sync API keeps an event loop running in the test thread; the ORM calls made
+# between page actions are plain synchronous ones.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 ARGS = [
     "--headless",

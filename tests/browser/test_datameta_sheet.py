@@ -3,7 +3,6 @@ in the table, submit to the DataMeta sandbox through a worker, see the submissio
 
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 from typing import Any
@@ -15,10 +14,6 @@ from tests.factories import AccountFactory, DepositFactory, TargetFactory, add_f
 from tests.livesystem import LiveSystem, wait_until
 
 pytestmark = [pytest.mark.browser]
-
-# Playwright's sync API keeps an event loop running in this thread; the ORM calls made here
-# between page actions are plain synchronous ones.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 SHEET = (
     "SampleID,ZIPCode,Date,FileR1,Comment\n"
