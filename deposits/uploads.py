@@ -32,7 +32,7 @@ from django.db import IntegrityError, transaction
 from django.template.defaultfilters import filesizeformat
 
 from deposits import lifecycle
-from deposits.models import Deposit, DepositFile, FileStatus, State
+from deposits.models import Deposit, DepositFile, FileStatus
 
 READ_SIZE = 64 * 1024
 MAX_NAME_BYTES = 255
@@ -90,15 +90,7 @@ def check_size(name: str, size: int) -> None:
 
 def files_locked_reason(deposit: Deposit) -> str:
     """Why the deposit's files cannot change now, or "" when they can."""
-    for target in deposit.targets.select_related("account"):
-        if target.in_flight:
-            return (
-                f"Files can't change while {target.account.label} is working on this deposit: "
-                "wait until it has finished."
-            )
-        if target.state in (State.AWAITING_REVIEW, State.APPROVED):
-            return f"Files can't change while the deposit waits for a curator on {target.account.label}."
-    return ""
+    return lifecycle.edit_locked_reason(deposit.targets.select_related("account"), "files")
 
 
 def _check_unlocked(deposit: Deposit) -> None:

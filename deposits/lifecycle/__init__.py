@@ -17,6 +17,7 @@ from .accounts import (
 from .drafts import (
     add_target,
     allowed_actions,
+    edit_locked_reason,
     problems_by_field,
     remove_target,
     request,
@@ -36,6 +37,7 @@ __all__ = [
     "advance",
     "allowed_actions",
     "check_base_url",
+    "edit_locked_reason",
     "link_account",
     "poll_published",
     "problems_by_field",

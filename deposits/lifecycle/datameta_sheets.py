@@ -14,7 +14,7 @@ from django.db import transaction
 
 from deposits.models import LinkedAccount, RepositoryKind, Target
 
-from .drafts import revalidate
+from .drafts import edit_locked_reason, revalidate
 from .states import NotAllowed, User, enqueue_verify, record_event
 
 # Big enough for any real sample sheet, small enough to keep a page renderable.
@@ -45,11 +45,9 @@ def save_rows(
     """Replace the target's sample rows; say what is still wrong through re-validation."""
     if target.account.kind != RepositoryKind.DATAMETA:
         raise NotAllowed("Only a DataMeta target has a sample table.")
-    if target.in_flight:
-        raise NotAllowed(
-            f"{target.account} is working on this deposit: the samples can change again "
-            "once it has finished."
-        )
+    reason = edit_locked_reason([target], "samples")
+    if reason:
+        raise NotAllowed(reason)
     cleaned = clean_rows(rows)
     if len(cleaned) > MAX_ROWS:
         raise NotAllowed(f"A submission can hold at most {MAX_ROWS} samples: split the sheet.")

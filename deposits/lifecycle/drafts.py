@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 
 from django.db import transaction
 
@@ -68,6 +69,27 @@ def revalidate(deposit: Deposit) -> None:
                 actor_label="validation",
                 message=f"{len(problems)} problem(s) to fix before publishing",
             )
+
+
+def edit_locked_reason(targets: Iterable[Target], what: str) -> str:
+    """Why the deposit's ``what`` ("files", "metadata", "samples") cannot change now, or "".
+
+    A worker sending the deposit, or a curator reviewing it, must see what they were given.
+    """
+    targets = list(targets)
+    for target in targets:
+        if target.in_flight:
+            return (
+                f"{target.account.label} is working on this deposit: its {what} can change "
+                "again once it has finished."
+            )
+    for target in targets:
+        if target.state in (State.AWAITING_REVIEW, State.APPROVED):
+            return (
+                f"A curator is reviewing this deposit for {target.account.label}: its {what} "
+                "can change again once they approve it or return it to you."
+            )
+    return ""
 
 
 def problems_by_field(deposit: Deposit) -> dict[str, list[Problem]]:

@@ -50,19 +50,7 @@ def _editor(deposit: Deposit, targets: list[Target], data: Any = None) -> Metada
 
 
 def metadata_locked_reason(targets: list[Target]) -> str:
-    busy = [t for t in targets if t.in_flight]
-    if busy:
-        return (
-            f"{busy[0].account.label} is working on this deposit: the metadata can change again "
-            "once it has finished."
-        )
-    reviewed = [t for t in targets if t.state in (State.AWAITING_REVIEW, State.APPROVED)]
-    if reviewed:
-        return (
-            f"A curator is reviewing this deposit for {reviewed[0].account.label}: the metadata "
-            "can change again once they approve it or return it to you."
-        )
-    return ""
+    return lifecycle.edit_locked_reason(targets, "metadata")
 
 
 def published_note(targets: list[Target]) -> str:

@@ -213,3 +213,14 @@ def test_deleting_the_remote_draft_returns_the_target_to_a_fresh_state(target, m
     run_until_idle(target)
     assert target.state == State.READY
     assert target.remote_id == "" and not target.remote_files.exists()
+
+
+def test_edits_are_locked_while_a_worker_or_a_curator_has_the_deposit(target):
+    assert lifecycle.edit_locked_reason([target], "files") == ""
+    Target.objects.filter(pk=target.pk).update(state=State.AWAITING_REVIEW)
+    target.refresh_from_db()
+    assert "curator is reviewing" in lifecycle.edit_locked_reason([target], "metadata")
+    Target.objects.filter(pk=target.pk).update(state=State.WORKING)
+    target.refresh_from_db()
+    reason = lifecycle.edit_locked_reason([target], "files")
+    assert "is working on this deposit: its files can change again" in reason
