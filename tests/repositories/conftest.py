@@ -7,7 +7,6 @@ import io
 import json
 import uuid
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,10 +16,11 @@ from deposits.repositories.base import FileJob, Job
 from deposits.repositories.http import CallRecord, HttpClient
 from deposits.repositories.limiter import Limiter
 from deposits.repositories.zenodo import ZenodoConnector
+from tests.reference import ZENODO_FIXTURES
 
 TOKEN = "zTok-9f8e7d6c5b4a3210-SECRET"
 BASE = "https://zenodo.org/api"
-FIXTURES = Path(__file__).resolve().parents[2].parent / "shared/reference/zenodo-fixtures"
+FIXTURES = ZENODO_FIXTURES
 
 
 def load_fixture(name: str) -> Any:

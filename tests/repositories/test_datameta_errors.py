@@ -9,7 +9,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from functools import cache
-from pathlib import Path
 
 import pytest
 
@@ -23,8 +22,9 @@ from deposits.repositories.base import (
     ValidationFailed,
 )
 from deposits.repositories.datameta_errors import DataMetaRejected, parse_error, placed
+from tests.reference import DATAMETA_EXCHANGES
 
-EXCHANGES = Path(__file__).resolve().parents[2].parent / "shared/reference/datameta-exchanges.md"
+EXCHANGES = DATAMETA_EXCHANGES
 
 
 @dataclass

@@ -8,16 +8,15 @@ all be in the sandbox's reply, with values of the same JSON type.
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.reference import ZENODO_FIXTURES
+
 from .conftest import ZENODO_API, ZenodoClient
 
-FIXTURES = Path("/work/shared/reference/zenodo-fixtures")
-if not FIXTURES.exists():
-    FIXTURES = Path(__file__).resolve().parents[3] / "shared/reference/zenodo-fixtures"
+FIXTURES = ZENODO_FIXTURES
 DEPOSITIONS = f"{ZENODO_API}/deposit/depositions"
 
 pytestmark = pytest.mark.skipif(not FIXTURES.exists(), reason="reference fixtures not found")
