@@ -55,7 +55,6 @@ from .datameta_staging import (
     file_reset,
     ids_of,
     referenced_files,
-    reply_json,
     rows_of,
     staged_result,
     sync,
@@ -222,7 +221,7 @@ class DataMetaConnector(Connector):
         """Whose key it is (``GET /rpc/whoami``, §6) and when it expires (``GET
         /users/{id}/keys``; keys last at most 30 days, §2)."""
         root = self.api_root(client)
-        who = reply_json(client.request("GET", f"{root}/rpc/whoami"))
+        who = client.json(client.request("GET", f"{root}/rpc/whoami"))
         if not isinstance(who, dict) or not who.get("id"):
             raise TransientError("DataMeta's whoami reply named nobody; retrying.")
         user = ids_of(who)
@@ -251,7 +250,7 @@ class DataMetaConnector(Connector):
         key is never reported as expired (an expired one fails with 401 anyway).
         """
         try:
-            keys = reply_json(client.request("GET", f"{root}/users/{user}/keys"))
+            keys = client.json(client.request("GET", f"{root}/users/{user}/keys"))
         except AuthError:
             raise
         except RepositoryError:
@@ -265,7 +264,7 @@ class DataMetaConnector(Connector):
     def fetch_schema(self, client: HttpClient) -> dict[str, Any]:
         """The site's metadata definitions (``GET /metadata``, #21), in its order."""
         root = self.api_root(client)
-        data = reply_json(client.request("GET", f"{root}/metadata"))
+        data = client.json(client.request("GET", f"{root}/metadata"))
         if not isinstance(data, list):
             raise TransientError("DataMeta's metadata definitions were not a list; retrying.")
         found = [sheet.Definition.from_json(d) for d in data if isinstance(d, dict)]
@@ -316,7 +315,7 @@ class DataMetaConnector(Connector):
         if label:
             body["label"] = label[:250]
         try:
-            reply = reply_json(client.request("POST", f"{root}/submissions", json=body))
+            reply = client.json(client.request("POST", f"{root}/submissions", json=body))
         except DataMetaRejected as exc:
             if any(i.message == "Already submitted" for i in exc.items):
                 submission = self._submission_of(client, root, job)
@@ -399,7 +398,7 @@ class DataMetaConnector(Connector):
         first = next((e for e in data_of(job).get("metadatasets") or [] if e), None)
         if first is None:
             return None
-        reply = reply_json(client.request("GET", f"{root}/metadatasets/{first['uuid']}"))
+        reply = client.json(client.request("GET", f"{root}/metadatasets/{first['uuid']}"))
         submission = reply.get("submissionId") if isinstance(reply, dict) else None
         if not isinstance(submission, dict) or not submission.get("uuid"):
             return None
@@ -474,7 +473,7 @@ class DataMetaConnector(Connector):
             have = results.get(str(index), {})
             if all(d.name in have for d in services):
                 continue
-            reply = reply_json(client.request("GET", f"{root}/metadatasets/{entry['uuid']}"))
+            reply = client.json(client.request("GET", f"{root}/metadatasets/{entry['uuid']}"))
             record = reply.get("record") if isinstance(reply, dict) else None
             for d in services:
                 value = (record or {}).get(d.name)

@@ -31,8 +31,6 @@ import secrets
 from typing import IO, TYPE_CHECKING, Any, cast
 from urllib.parse import urlsplit, urlunsplit
 
-import requests
-
 from deposits import secrets as token_box
 
 from . import datameta_sheet as sheet
@@ -57,15 +55,6 @@ if TYPE_CHECKING:
 STAGED = "staged"
 # Confirmations refused with 409 although we sent the announced bytes, before giving up.
 MAX_MISMATCHES = 3
-
-
-def reply_json(response: requests.Response) -> Any:
-    try:
-        return response.json()
-    except ValueError:
-        raise TransientError(
-            f"DataMeta answered {response.status_code} with a body that is not JSON; retrying."
-        ) from None
 
 
 def ids_of(data: Any) -> dict[str, str]:
@@ -160,7 +149,7 @@ def sync_metadatasets(client: HttpClient, root: str, job: Job) -> StepResult | N
     if todo is None:
         return None
     try:
-        reply = reply_json(
+        reply = client.json(
             client.request("POST", f"{root}/metadatasets", json={"record": records[todo]})
         )
     except DataMetaRejected as exc:
@@ -234,7 +223,7 @@ def _announce(
     """``POST /files`` with the MD5 in lower-case hex (§17; #31). The upload URL's
     one-file Access-Token is kept encrypted until the upload is confirmed."""
     md5 = f.md5.lower()
-    reply = reply_json(
+    reply = client.json(
         client.request("POST", f"{root}/files", json={"name": f.name, "checksum": md5})
     )
     headers = reply.get("requestHeaders") if isinstance(reply, dict) else None
@@ -309,7 +298,7 @@ def _send(
         )
     sent_md5 = body.md5.hexdigest()
     try:
-        reply = reply_json(
+        reply = client.json(
             client.request("PUT", f"{root}/files/{entry['uuid']}", json={"contentUploaded": True})
         )
     except ChecksumMismatch:
@@ -370,7 +359,7 @@ def _already_confirmed(
 ) -> StepResult:
     """The file was confirmed by an attempt whose reply was lost: read it back (#41)."""
     entry = entries[f.name]
-    remote = reply_json(client.request("GET", f"{root}/files/{entry['uuid']}"))
+    remote = client.json(client.request("GET", f"{root}/files/{entry['uuid']}"))
     checksum = str(remote.get("checksum") or "").lower() if isinstance(remote, dict) else ""
     if not (isinstance(remote, dict) and remote.get("contentUploaded")) or checksum != entry["md5"]:
         raise TransientError(f"DataMeta has not settled {f.name} yet; checking again.")

@@ -249,6 +249,16 @@ class HttpClient:
             method, url, data=body, headers=merged, timeout=timeout, upload=True, auth=auth
         )
 
+    def json(self, response: requests.Response) -> Any:
+        """The reply's JSON; a body that is not JSON (a proxy's page) is worth a retry."""
+        try:
+            return response.json()
+        except ValueError:
+            raise TransientError(
+                f"{self.connector.label} answered {response.status_code} with a body that is "
+                "not JSON; retrying."
+            ) from None
+
     # ------------------------------------------------------------------ inside
 
     def _check(self, url: str) -> None:

@@ -16,8 +16,6 @@ import contextlib
 from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import quote
 
-import requests
-
 from . import zenodo_crosswalk as crosswalk
 from .base import (
     ChecksumMismatch,
@@ -42,15 +40,6 @@ if TYPE_CHECKING:
 LABEL = "Zenodo"
 # How many of the most recent drafts a create retry looks through for its marker.
 MARKER_SEARCH_SIZE = 50
-
-
-def _json(response: requests.Response) -> Any:
-    try:
-        return response.json()
-    except ValueError:
-        raise TransientError(
-            f"Zenodo answered {response.status_code} with a body that is not JSON; retrying."
-        ) from None
 
 
 def _id_from_link(link: str) -> str:
@@ -135,7 +124,7 @@ class ZenodoConnector(Connector):
         """Prove the token works with the cheapest authenticated call (API document
         "List"). Zenodo has no "who am I" for personal tokens, so the owner id comes from
         a deposition when there is one."""
-        data = _json(client.request("GET", "deposit/depositions", params={"size": 1}))
+        data = client.json(client.request("GET", "deposit/depositions", params={"size": 1}))
         if isinstance(data, list) and data and isinstance(data[0], dict) and data[0].get("owner"):
             owner = str(data[0]["owner"])
             return Identity(name=f"Zenodo user {owner}", detail={"owner": owner})
@@ -165,7 +154,7 @@ class ZenodoConnector(Connector):
     def _get(self, client: HttpClient, job: Job) -> Deposition:
         """``GET /deposit/depositions/:id`` (resolves the draft first, §1.2)."""
         return Deposition.from_json(
-            _json(client.request("GET", f"deposit/depositions/{job.remote_id}"))
+            client.json(client.request("GET", f"deposit/depositions/{job.remote_id}"))
         )
 
     def _create(self, client: HttpClient, job: Job, progress: ProgressFn) -> StepResult:
@@ -194,13 +183,15 @@ class ZenodoConnector(Connector):
                 minimal[key] = job.metadata[key]
         if job.create_marker:
             minimal["notes"] = job.create_marker
-        data = _json(client.request("POST", "deposit/depositions", json={"metadata": minimal}))
+        data = client.json(
+            client.request("POST", "deposit/depositions", json={"metadata": minimal})
+        )
         return Deposition.from_json(data).result("Created the Zenodo draft.")
 
     def _find_marked_draft(self, client: HttpClient, marker: str) -> Deposition | None:
         """The most recent draft whose ``metadata.notes`` holds ``marker`` (API document
         "List": ``status=draft``, ``sort=mostrecent``)."""
-        data = _json(
+        data = client.json(
             client.request(
                 "GET",
                 "deposit/depositions",
@@ -248,7 +239,7 @@ class ZenodoConnector(Connector):
                 headers={"Content-Type": "application/octet-stream"},
                 progress=lambda sent: progress(pending.name, sent),
             )
-        stored = BucketObject.from_json(_json(response))
+        stored = BucketObject.from_json(client.json(response))
         if stored.checksum != pending.md5.lower():
             raise ChecksumMismatch(
                 f"Zenodo holds different bytes for {pending.name}: expected MD5 "
@@ -268,7 +259,7 @@ class ZenodoConnector(Connector):
     def _describe(self, client: HttpClient, job: Job, progress: ProgressFn) -> StepResult:
         """Replace the whole metadata (API document "Update"; §1.4: PUT is a full
         replace, which also drops the create marker from ``notes``)."""
-        data = _json(
+        data = client.json(
             client.request(
                 "PUT",
                 f"deposit/depositions/{job.remote_id}",
@@ -291,7 +282,7 @@ class ZenodoConnector(Connector):
             deposition.links.get("publish")
             or f"deposit/depositions/{job.remote_id}/actions/publish"
         )
-        published = Deposition.from_json(_json(client.request("POST", url)))
+        published = Deposition.from_json(client.json(client.request("POST", url)))
         return published.result(
             f"Published with DOI {published.doi}." if published.doi else "Published.",
             identifiers=published.identifiers(),
@@ -304,7 +295,7 @@ class ZenodoConnector(Connector):
         names that version, not ours.
         """
         url = job.remote_links.get("record") or f"records/{job.remote_id}"
-        record = Deposition.from_json(_json(client.request("GET", url)))
+        record = Deposition.from_json(client.json(client.request("GET", url)))
         if not record.doi or record.state not in ("done", "inprogress"):
             raise TransientError(
                 "Zenodo has not finished publishing the record yet (no DOI); checking again."
@@ -333,7 +324,7 @@ class ZenodoConnector(Connector):
             record.links.get("newversion") or f"deposit/depositions/{record.id}/actions/newversion"
         )
         try:
-            reply = Deposition.from_json(_json(client.request("POST", url)))
+            reply = Deposition.from_json(client.json(client.request("POST", url)))
         except ValidationFailed:
             # a draft exists that the record's links did not show yet
             draft = self._open_version_draft(client, self._get(client, job))
@@ -352,7 +343,7 @@ class ZenodoConnector(Connector):
         link = record.links.get("latest_draft", "")
         if not link or _id_from_link(link) == record.id:
             return None
-        return Deposition.from_json(_json(client.request("GET", link)))
+        return Deposition.from_json(client.json(client.request("GET", link)))
 
     def _adopt_version(self, draft: Deposition, job: Job, message: str) -> StepResult:
         # every file is compared with what the draft inherited, in reconcile_files
@@ -394,7 +385,9 @@ class ZenodoConnector(Connector):
     def _edit(self, client: HttpClient, job: Job, progress: ProgressFn) -> StepResult:
         """Open the published record for editing (API document "Edit"; §1.2: 201 and
         idempotent, returns the open draft if there is one)."""
-        data = _json(client.request("POST", f"deposit/depositions/{job.remote_id}/actions/edit"))
+        data = client.json(
+            client.request("POST", f"deposit/depositions/{job.remote_id}/actions/edit")
+        )
         return Deposition.from_json(data).result("Opened the record for editing.")
 
     def _discard(self, client: HttpClient, job: Job, progress: ProgressFn) -> StepResult:
