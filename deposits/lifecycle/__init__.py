@@ -25,8 +25,9 @@ from .drafts import (
     revalidate,
     step_label,
 )
+from .reconciler import poll_published, published_targets_to_poll, reconcile
 from .states import Conflict, NotAllowed, record_event, transition
-from .worker import Outcome, advance, poll_published, published_targets_to_poll, reconcile
+from .worker import Outcome, advance
 
 __all__ = [
     "Conflict",

@@ -110,7 +110,7 @@ def account_budget(account: LinkedAccount) -> list[dict[str, Any]]:
 
 def verify_now(account_id: int, *, priority: str = "interactive") -> LinkedAccount:
     """Worker side: ask the repository whose token this is, and record the answer."""
-    from .worker import build_client
+    from .jobs import build_client
 
     account = LinkedAccount.objects.get(pk=account_id)
     connector = registry.get(account.kind)
@@ -151,7 +151,7 @@ def refresh_schema_now(account_id: int, *, priority: str = "background") -> bool
     from deposits.models import Deposit
 
     from .drafts import revalidate
-    from .worker import build_client
+    from .jobs import build_client
 
     account = LinkedAccount.objects.get(pk=account_id)
     connector = registry.get(account.kind)

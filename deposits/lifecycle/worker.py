@@ -10,22 +10,19 @@ from __future__ import annotations
 
 import logging
 import random
-import threading
-import time
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import connections, transaction
-from django.db.models import F, Q
+from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from deposits.models import (
     AccountStatus,
     Action,
-    ApiCall,
     Identifier,
     LinkedAccount,
     RemoteFile,
@@ -35,17 +32,16 @@ from deposits.models import (
 from deposits.repositories import registry
 from deposits.repositories.base import (
     AuthError,
-    FileJob,
     Job,
     RateLimited,
     RepositoryError,
     StepResult,
 )
-from deposits.repositories.http import CallRecord, HttpClient
-from deposits.repositories.limiter import get_limiter
 
 from .drafts import sync_remote_files
-from .states import Conflict, enqueue, record_event, transition
+from .jobs import build_client, build_job
+from .leases import Heartbeat, ProgressWriter, claim, release
+from .states import Conflict, record_event, transition
 
 log = logging.getLogger(__name__)
 
@@ -57,91 +53,6 @@ class Outcome:
     again: bool = False
     countdown: float = 0.0
     priority: str = "interactive"
-
-
-def build_client(
-    account: LinkedAccount, target: Target | None, *, priority: str = "interactive"
-) -> HttpClient:
-    def record(call: CallRecord) -> None:
-        ApiCall.objects.create(
-            account=account,
-            target=target,
-            method=call.method,
-            url=call.url[:1000],
-            status=call.status,
-            duration_ms=call.duration_ms,
-            rate_headers=call.rate_headers,
-            error=call.error[:2000],
-        )
-
-    return HttpClient(
-        base_url=account.base_url,
-        token=account.token,
-        connector=registry.get(account.kind),
-        limiter=get_limiter(),
-        limiter_key=account.limiter_key,
-        windows=account.effective_rate_windows(),
-        priority=priority,
-        record=record,
-    )
-
-
-def build_job(target: Target, remote_files: list[RemoteFile]) -> Job:
-    deposit = target.deposit
-    related = [
-        {"scheme": i.scheme, "value": i.value, "url": i.url, "scope": i.scope}
-        for i in Identifier.objects.filter(target__deposit=deposit).exclude(target=target)
-    ]
-    files = [
-        FileJob(
-            name=rf.name,
-            size=rf.file.size if rf.file else 0,
-            md5=rf.file.md5 if rf.file else "",
-            sha256=rf.file.sha256 if rf.file else "",
-            open=rf.file.blob.open if rf.file else _gone,
-            remote_id=rf.remote_id,
-            status=rf.status,
-            remote_checksum=rf.remote_checksum,
-        )
-        for rf in remote_files
-    ]
-    return Job(
-        target_id=target.pk,
-        action=target.action,
-        metadata=deposit.metadata,
-        options=target.options,
-        files=files,
-        remote_id=target.remote_id,
-        remote_state=target.remote_state,
-        remote_links=target.remote_links,
-        create_marker=target.create_marker,
-        related=related,
-        remote_data=target.remote_data,
-        schema=target.account.schema,
-    )
-
-
-def _gone():  # type: ignore[no-untyped-def]
-    raise FileNotFoundError("this file was removed from the deposit")
-
-
-def claim(target_id: int) -> str | None:
-    """Take the target's lease if nobody holds it; None if someone does or it is not due."""
-    now = timezone.now()
-    token = uuid.uuid4().hex
-    claimed = (
-        Target.objects.filter(pk=target_id, state__in=[State.QUEUED, State.WORKING])
-        .filter(Q(lease_until__isnull=True) | Q(lease_until__lt=now))
-        .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
-        .update(lease_token=token, lease_until=now + timedelta(seconds=settings.LEASE_SECONDS))
-    )
-    return token if claimed else None
-
-
-def release(target_id: int, token: str, **fields: object) -> None:
-    Target.objects.filter(pk=target_id, lease_token=token).update(
-        lease_token="", lease_until=None, updated=timezone.now(), **fields
-    )
 
 
 def advance(target_id: int, *, priority: str = "interactive") -> Outcome:
@@ -202,10 +113,10 @@ def _advance(target_id: int, token: str, priority: str) -> Outcome:
         target.create_marker = job.create_marker = marker
         target.create_started_at = now
 
-    progress_state = _ProgressWriter(target, token, job)
+    progress_state = ProgressWriter(target, token, job)
     client = build_client(target.account, target, priority=priority)
     try:
-        with _Heartbeat(target.pk, token):
+        with Heartbeat(target.pk, token):
             result = connector.run_step(step, client, job, progress_state)
     except RateLimited as exc:
         wait = max(exc.retry_after or 1.0, 0.5)
@@ -227,7 +138,7 @@ def _advance(target_id: int, token: str, priority: str) -> Outcome:
             return Outcome()
         return _retry_later(target, token, exc, priority)
 
-    _record(target, step, result)
+    record_result(target, step, result)
     if result.done:
         Target.objects.filter(pk=target.pk).update(step_index=F("step_index") + 1, attempts=0)
         target.step_index += 1
@@ -239,69 +150,7 @@ def _advance(target_id: int, token: str, priority: str) -> Outcome:
     return Outcome(again=True, priority="background" if next_step == "confirm" else priority)
 
 
-class _Heartbeat:
-    """Keeps the lease alive while this worker is alive, however long a call blocks.
-
-    A killed worker stops beating, so its lease runs out and the reconciler resumes the
-    target; a live worker waiting on a slow repository is never doubled.
-    """
-
-    def __init__(self, target_id: int, token: str) -> None:
-        self.target_id = target_id
-        self.token = token
-        self.stop = threading.Event()
-        self.thread = threading.Thread(target=self.run, daemon=True)
-
-    def __enter__(self) -> _Heartbeat:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop.set()
-        self.thread.join()
-
-    def run(self) -> None:
-        interval = max(settings.LEASE_SECONDS / 3, 0.5)
-        try:
-            while not self.stop.wait(interval):
-                Target.objects.filter(pk=self.target_id, lease_token=self.token).update(
-                    lease_until=timezone.now() + timedelta(seconds=settings.LEASE_SECONDS)
-                )
-        finally:
-            connections.close_all()
-
-
-class _ProgressWriter:
-    """Progress callback: writes bytes sent and extends the lease, at most once a second."""
-
-    def __init__(self, target: Target, token: str, job: Job) -> None:
-        self.target = target
-        self.token = token
-        self.last = 0.0
-        done = sum(1 for f in job.files if f.status == "done")
-        pending = [f for f in job.files if f.status not in ("done", "delete")]
-        self.base = {
-            "files_done": done,
-            "files_total": done + len(pending),
-            "bytes_total": sum(f.size for f in job.files if f.status != "delete"),
-        }
-        Target.objects.filter(pk=target.pk).update(progress=self.base)
-
-    def __call__(self, name: str, sent: int) -> None:
-        now = time.monotonic()
-        if now - self.last < 1.0:
-            return
-        self.last = now
-        lease = timezone.now() + timedelta(seconds=settings.LEASE_SECONDS)
-        Target.objects.filter(pk=self.target.pk, lease_token=self.token).update(
-            lease_until=lease, progress={**self.base, "file": name, "bytes_sent": sent}
-        )
-        RemoteFile.objects.filter(target=self.target, name=name).update(
-            bytes_sent=sent, status="uploading"
-        )
-
-
-def _record(target: Target, step: str, result: StepResult) -> None:
+def record_result(target: Target, step: str, result: StepResult) -> None:
     """Store what the step did: remote ids first, then files and identifiers."""
     with transaction.atomic():
         fields: dict[str, object] = {"last_error": ""}
@@ -436,63 +285,3 @@ def _finish(target: Target, token: str) -> Outcome:
         fields["published_at"] = now
     transition(target, State.PUBLISHED, actor_label="worker", message=message, **fields)
     return Outcome()
-
-
-def reconcile() -> int:
-    """Queue every in-flight target a worker should be on but is not.
-
-    That is: its lease ran out (the worker holding it died), its retry is overdue (the
-    delayed task was lost), or it sat queued with no worker taking it. Safe to run any
-    time: ``claim`` lets only one worker act on a target.
-    """
-    now = timezone.now()
-    stale = now - timedelta(seconds=settings.LEASE_SECONDS)
-    in_flight = Target.objects.filter(state__in=[State.QUEUED, State.WORKING])
-    crashed = list(in_flight.filter(lease_until__lt=now).values_list("pk", flat=True)[:500])
-    lost = list(
-        in_flight.filter(lease_until__isnull=True)
-        .filter(Q(next_attempt_at__lt=stale) | Q(next_attempt_at__isnull=True, updated__lt=stale))
-        .values_list("pk", flat=True)[:500]
-    )
-    for pk in crashed:
-        target = Target.objects.select_related("deposit").get(pk=pk)
-        record_event(
-            target,
-            "resumed",
-            actor_label="reconciler",
-            message=f"Resumed at step {target.current_step or 'start'}: the worker on it stopped",
-        )
-    for pk in crashed + lost:
-        enqueue(pk, priority="background")
-    return len(crashed) + len(lost)
-
-
-def poll_published(target_id: int) -> bool:
-    """Background: ask the repository for results that arrived after publishing.
-
-    Returns True when something new was recorded.
-    """
-    target = Target.objects.select_related("deposit", "account").get(pk=target_id)
-    connector = registry.get(target.account.kind)
-    if target.state != State.PUBLISHED or not connector.polls_after_publish:
-        return False
-    job = build_job(target, list(target.remote_files.all()))
-    try:
-        result = connector.poll_published(
-            build_client(target.account, target, priority="background"), job
-        )
-    except RepositoryError as exc:
-        log.warning("polling target %s failed: %s", target_id, exc.message)
-        return False
-    before = Identifier.objects.filter(target=target).count()
-    _record(target, "poll", result)
-    return Identifier.objects.filter(target=target).count() > before or bool(result.message)
-
-
-def published_targets_to_poll() -> list[int]:
-    kinds = [kind for kind, c in registry.connectors().items() if c.polls_after_publish]
-    return list(
-        Target.objects.filter(state=State.PUBLISHED, account__kind__in=kinds).values_list(
-            "pk", flat=True
-        )
-    )

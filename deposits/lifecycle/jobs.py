@@ -1,0 +1,79 @@
+"""What a connector is handed for one target: the Job snapshot and the HTTP client.
+
+The client records every call in the API call log and spends the account's shared
+rate budget; the job is read from the database so a re-run sees what was recorded.
+"""
+
+from __future__ import annotations
+
+from deposits.models import ApiCall, Identifier, LinkedAccount, RemoteFile, Target
+from deposits.repositories import registry
+from deposits.repositories.base import FileJob, Job
+from deposits.repositories.http import CallRecord, HttpClient
+from deposits.repositories.limiter import get_limiter
+
+
+def build_client(
+    account: LinkedAccount, target: Target | None, *, priority: str = "interactive"
+) -> HttpClient:
+    def record(call: CallRecord) -> None:
+        ApiCall.objects.create(
+            account=account,
+            target=target,
+            method=call.method,
+            url=call.url[:1000],
+            status=call.status,
+            duration_ms=call.duration_ms,
+            rate_headers=call.rate_headers,
+            error=call.error[:2000],
+        )
+
+    return HttpClient(
+        base_url=account.base_url,
+        token=account.token,
+        connector=registry.get(account.kind),
+        limiter=get_limiter(),
+        limiter_key=account.limiter_key,
+        windows=account.effective_rate_windows(),
+        priority=priority,
+        record=record,
+    )
+
+
+def build_job(target: Target, remote_files: list[RemoteFile]) -> Job:
+    deposit = target.deposit
+    related = [
+        {"scheme": i.scheme, "value": i.value, "url": i.url, "scope": i.scope}
+        for i in Identifier.objects.filter(target__deposit=deposit).exclude(target=target)
+    ]
+    files = [
+        FileJob(
+            name=rf.name,
+            size=rf.file.size if rf.file else 0,
+            md5=rf.file.md5 if rf.file else "",
+            sha256=rf.file.sha256 if rf.file else "",
+            open=rf.file.blob.open if rf.file else _gone,
+            remote_id=rf.remote_id,
+            status=rf.status,
+            remote_checksum=rf.remote_checksum,
+        )
+        for rf in remote_files
+    ]
+    return Job(
+        target_id=target.pk,
+        action=target.action,
+        metadata=deposit.metadata,
+        options=target.options,
+        files=files,
+        remote_id=target.remote_id,
+        remote_state=target.remote_state,
+        remote_links=target.remote_links,
+        create_marker=target.create_marker,
+        related=related,
+        remote_data=target.remote_data,
+        schema=target.account.schema,
+    )
+
+
+def _gone():  # type: ignore[no-untyped-def]
+    raise FileNotFoundError("this file was removed from the deposit")
