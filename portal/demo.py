@@ -51,7 +51,7 @@ def main() -> None:
     django.setup()
     from django.conf import settings
 
-    from portal import embedded_redis
+    from portal import embedded_redis, processes
 
     procs: list[tuple[str, subprocess.Popen[bytes]]] = []
 
@@ -86,53 +86,10 @@ def main() -> None:
     def start(name: str, args: list[str]) -> None:
         procs.append((name, subprocess.Popen(args, cwd=ROOT)))
 
-    celery = [PY, "-m", "celery", "-A", "portal"]
-    concurrency = os.environ.get("WORKER_CONCURRENCY", "4")
-    start(
-        "Celery worker",
-        [
-            *celery,
-            "worker",
-            "-Q",
-            "interactive,background",
-            "-c",
-            concurrency,
-            "--loglevel",
-            "INFO",
-            "-n",
-            "demo-worker@%h",
-        ],
-    )
-    start(
-        "Celery beat",
-        [
-            *celery,
-            "beat",
-            "--loglevel",
-            "WARNING",
-            "--schedule",
-            str(settings.VAR_DIR / "celerybeat-schedule"),
-        ],
-    )
-    start(
-        "web server",
-        [
-            PY,
-            "-m",
-            "gunicorn",
-            "portal.wsgi:application",
-            "--bind",
-            f"{host}:{port}",
-            "--worker-class",
-            "gthread",
-            "--workers",
-            "2",
-            "--threads",
-            "8",
-            "--timeout",
-            "600",
-        ],
-    )
+    concurrency = int(os.environ.get("WORKER_CONCURRENCY", "4"))
+    start("Celery worker", processes.worker("demo-worker", concurrency=concurrency))
+    start("Celery beat", processes.beat(settings.VAR_DIR / "celerybeat-schedule"))
+    start("web server", processes.web(host, port))
     wait_for(f"http://{host}:{port}/login/")
     manage("verify_accounts")
     print(

@@ -18,6 +18,8 @@ import requests
 from django.conf import settings
 from django.db import connection
 
+from portal import processes
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -82,25 +84,7 @@ class LiveSystem:
         return proc
 
     def start_web(self) -> None:
-        self._spawn(
-            "web",
-            [
-                sys.executable,
-                "-m",
-                "gunicorn",
-                "portal.wsgi:application",
-                "--bind",
-                f"127.0.0.1:{self.port}",
-                "--worker-class",
-                "gthread",
-                "--workers",
-                "1",
-                "--threads",
-                "8",
-                "--timeout",
-                "120",
-            ],
-        )
+        self._spawn("web", processes.web("127.0.0.1", self.port, workers=1))
         wait_until(self._web_up, 60, "the web server")
 
     def _web_up(self) -> bool:
@@ -111,47 +95,14 @@ class LiveSystem:
 
     def start_worker(self, name: str = "worker", concurrency: int = 2) -> subprocess.Popen[bytes]:
         proc = self._spawn(
-            name,
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "portal",
-                "worker",
-                "-Q",
-                "interactive,background",
-                "-c",
-                str(concurrency),
-                "--loglevel",
-                "INFO",
-                "-n",
-                f"{name}-{self.port}@%h",
-                "--without-gossip",
-                "--without-mingle",
-            ],
+            name, processes.worker(f"{name}-{self.port}", concurrency=concurrency, quiet=True)
         )
-        wait_until(
-            lambda: b"ready" in (self.logs / f"{name}.log").read_bytes(), 60, f"{name} ready"
-        )
+        log = self.logs / f"{name}.log"
+        wait_until(lambda: b"ready" in log.read_bytes(), 60, f"{name} ready")
         return proc
 
     def start_beat(self) -> None:
-        self._spawn(
-            "beat",
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "portal",
-                "beat",
-                "--loglevel",
-                "INFO",
-                "--schedule",
-                str(self.logs / "celerybeat-schedule"),
-            ],
-        )
+        self._spawn("beat", processes.beat(self.logs / "celerybeat-schedule", loglevel="INFO"))
 
     def kill(self, name: str) -> None:
         """SIGKILL the process group: the worker gets no chance to clean up."""
