@@ -1,4 +1,4 @@
-"""DataMeta staging: bringing the staged metadatasets and files in line with the sheet.
+"""DataMeta staging: the staged items' record, and the metadatasets kept in line with the sheet.
 
 DataMeta lists no staged items (reference/notes-datameta.md; "§" = one of its numbered
 findings, "#n" = exchange n of datameta-exchanges.md), so every id is recorded in
@@ -8,9 +8,8 @@ remote write that a re-run after a crash either repeats harmlessly or skips:
 * a row whose record changed, or that was removed, has its staged metadataset deleted
   (bulk ``POST /rpc/delete-metadatasets``), and a row without one gets it (``POST
   /metadatasets``, #23);
-* a staged file that changed or is no longer named is deleted (``POST /rpc/delete-files``);
-  a named file is announced (``POST /files``, #31), then uploaded to ``urlToUpload`` as a
-  streamed multipart body and confirmed (``PUT /files/{id}``, #37, #38).
+* the staged files are kept in line the same way in ``datameta_files`` (announce, upload,
+  confirm), with the bookkeeping here.
 
 ``remote_data`` of a DataMeta target::
 
@@ -26,35 +25,24 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-import re
-import secrets
-from typing import IO, TYPE_CHECKING, Any, cast
-from urllib.parse import urlsplit, urlunsplit
+from typing import TYPE_CHECKING, Any
 
-from deposits import secrets as token_box
-
-from . import datameta_sheet as sheet
 from .base import (
-    ChecksumMismatch,
-    FileJob,
     Job,
     NotFound,
-    PermanentError,
     Problem,
-    ProgressFn,
     StepResult,
     TransientError,
     ValidationFailed,
 )
 from .datameta_errors import DataMetaRejected, placed
+from .datameta_fields import record, submitter_fields
 
 if TYPE_CHECKING:
     from .http import HttpClient
 
 # Target.remote_id while items are staged but not submitted: it lets people delete them.
 STAGED = "staged"
-# Confirmations refused with 409 although we sent the announced bytes, before giving up.
-MAX_MISMATCHES = 3
 
 
 def ids_of(data: Any) -> dict[str, str]:
@@ -69,63 +57,12 @@ def _digest(record: dict[str, str]) -> str:
     return hashlib.sha256(json.dumps(record, sort_keys=True).encode()).hexdigest()[:16]
 
 
-# --------------------------------------------------------------------------- upload body
-
-
-class MultipartBody:
-    """``multipart/form-data`` with one part named ``file`` (§19), streamed.
-
-    Yields the part's head, the file in chunks and the closing boundary without ever
-    holding the file; ``size`` is known up front for Content-Length, and the MD5 of the
-    file bytes is computed on the way (compared with the announced checksum).
-    """
-
-    def __init__(self, fileobj: IO[bytes], filename: str, size: int) -> None:
-        self.boundary = secrets.token_hex(16)
-        safe = re.sub(r'[\r\n"]', "_", filename)
-        self.head = (
-            f"--{self.boundary}\r\n"
-            f'Content-Disposition: form-data; name="file"; filename="{safe}"\r\n'
-            "Content-Type: application/octet-stream\r\n\r\n"
-        ).encode()
-        self.tail = f"\r\n--{self.boundary}--\r\n".encode()
-        self.size = len(self.head) + size + len(self.tail)
-        self.fileobj = fileobj
-        self.md5 = hashlib.md5()  # noqa: S324 (DataMeta's checksum is MD5, §17)
-        self._pending = [self.head]
-        self._file_done = False
-        self._tail_sent = False
-
-    @property
-    def content_type(self) -> str:
-        return f"multipart/form-data; boundary={self.boundary}"
-
-    def read(self, amount: int = -1) -> bytes:
-        if self._pending:
-            return self._pending.pop(0)
-        if not self._file_done:
-            chunk = self.fileobj.read(amount if amount and amount > 0 else 1024 * 1024)
-            if chunk:
-                self.md5.update(chunk)
-                return chunk
-            self._file_done = True
-        if not self._tail_sent:
-            self._tail_sent = True
-            return self.tail
-        return b""
-
-
-# --------------------------------------------------------------------------- sync
-
-
-def sync(client: HttpClient, root: str, job: Job, progress: ProgressFn) -> StepResult | None:
-    """One operation that brings the staged items closer to the sheet, or None."""
-    return sync_metadatasets(client, root, job) or sync_files(client, root, job, progress)
+# --------------------------------------------------------------------------- metadatasets
 
 
 def sync_metadatasets(client: HttpClient, root: str, job: Job) -> StepResult | None:
     data = data_of(job)
-    records = [sheet.record(r, sheet.submitter_fields(job.schema)) for r in rows_of(job.options)]
+    records = [record(r, submitter_fields(job.schema)) for r in rows_of(job.options)]
     staged: list[dict[str, str] | None] = list(data.get("metadatasets") or [])
     stale = [
         i
@@ -178,217 +115,7 @@ def sync_metadatasets(client: HttpClient, root: str, job: Job) -> StepResult | N
     )
 
 
-def sync_files(client: HttpClient, root: str, job: Job, progress: ProgressFn) -> StepResult | None:
-    data = data_of(job)
-    entries: dict[str, dict[str, Any]] = dict(data.get("files") or {})
-    wanted = referenced_files(job)
-    local = {f.name: f for f in job.files if f.status != "delete"}
-    stale = [
-        name
-        for name, e in entries.items()
-        if name not in local or name not in wanted or e.get("md5") != local[name].md5.lower()
-    ]
-    if stale:
-        delete_staged(client, root, "files", [entries[n]["uuid"] for n in stale])
-        for name in stale:
-            entries.pop(name)
-        return staged_result(
-            job,
-            data,
-            files=entries,
-            message=f"Removed {len(stale)} staged file(s) that changed or are no longer "
-            "named in the table.",
-            file_updates={n: file_reset() for n in stale if n in local},
-            files_removed=[n for n in stale if n not in local],
-        )
-    for f in job.files:
-        if f.name not in wanted or f.status == "delete":
-            continue
-        entry = entries.get(f.name)
-        if entry is None:
-            return _announce(client, root, job, data, entries, f)
-        if entry.get("state") != "done":
-            return _send(client, root, job, data, entries, f, progress)
-    return None
-
-
-def _announce(
-    client: HttpClient,
-    root: str,
-    job: Job,
-    data: dict[str, Any],
-    entries: dict[str, dict[str, Any]],
-    f: FileJob,
-) -> StepResult:
-    """``POST /files`` with the MD5 in lower-case hex (§17; #31). The upload URL's
-    one-file Access-Token is kept encrypted until the upload is confirmed."""
-    md5 = f.md5.lower()
-    reply = client.json(
-        client.request("POST", f"{root}/files", json={"name": f.name, "checksum": md5})
-    )
-    headers = reply.get("requestHeaders") if isinstance(reply, dict) else None
-    url = str(reply.get("urlToUpload") or "") if isinstance(reply, dict) else ""
-    ids = ids_of(reply)
-    entries[f.name] = {
-        **ids,
-        "md5": md5,
-        "state": "announced",
-        "upload_url": _upgrade_scheme(url, root),
-        "upload_headers": token_box.encrypt(json.dumps(headers or {})),
-    }
-    return staged_result(
-        job,
-        data,
-        files=entries,
-        message=f"Announced {f.name} as {ids['site'] or ids['uuid']}.",
-        file_updates={f.name: {"remote_id": ids["uuid"], "status": "uploading"}},
-    )
-
-
-def _send(
-    client: HttpClient,
-    root: str,
-    job: Job,
-    data: dict[str, Any],
-    entries: dict[str, dict[str, Any]],
-    f: FileJob,
-    progress: ProgressFn,
-) -> StepResult:
-    """Upload the bytes to ``urlToUpload`` and confirm them (§19, §20).
-
-    Re-running is safe: an upload before the confirmation overwrites (§19); one
-    after it answers 409 (#40), and then the file is read back to see it is ours.
-    """
-    entry = dict(entries[f.name])
-    headers: dict[str, Any] = json.loads(token_box.decrypt(entry.get("upload_headers", "")) or "{}")
-    with f.open() as fileobj:
-        body = MultipartBody(fileobj, f.name, f.size)
-        # §19: the upload needs the Access-Token, not our key; the URL may even be
-        # another storage server, which must never see the key.
-        headers["Content-Type"] = body.content_type
-        skip = len(body.head)
-        try:
-            response = client.upload(
-                "POST",
-                entry["upload_url"],
-                fileobj=cast(IO[bytes], body),
-                size=body.size,
-                headers=headers,
-                progress=lambda sent: progress(f.name, max(0, min(f.size, sent - skip))),
-                auth=False,
-            )
-        except NotFound:
-            # §19: a wrong or expired Access-Token answers 404; announce it anew
-            delete_staged(client, root, "files", [entry["uuid"]])
-            entries.pop(f.name)
-            return staged_result(
-                job,
-                data,
-                files=entries,
-                message=f"The upload link of {f.name} expired; announcing it again.",
-                file_updates={f.name: file_reset()},
-            )
-        except ChecksumMismatch:
-            return _already_confirmed(client, root, job, data, entries, f)
-    if response.status_code not in (200, 201, 204):
-        raise PermanentError(
-            f"DataMeta's upload URL for {f.name} answered {response.status_code} instead "
-            "of 204; the server may hand out http links behind https (notes §18). Tell "
-            "the site's administrators."
-        )
-    sent_md5 = body.md5.hexdigest()
-    try:
-        reply = client.json(
-            client.request("PUT", f"{root}/files/{entry['uuid']}", json={"contentUploaded": True})
-        )
-    except ChecksumMismatch:
-        if sent_md5 != entry["md5"]:
-            # DataMeta is right: the bytes we hold are not the ones hashed on arrival
-            raise PermanentError(
-                f"DataMeta refused {f.name}: the portal's stored copy no longer matches the "
-                f"MD5 recorded when it was uploaded ({entry['md5']}, now {sent_md5}). "
-                "Upload the file to the deposit again, then press Retry."
-            ) from None
-        return _mismatch(client, root, job, data, entries, f)
-    except PermanentError as exc:
-        if exc.status == 403:  # §20: confirmed already by a run whose reply was lost
-            return _already_confirmed(client, root, job, data, entries, f)
-        raise
-    return _confirmed(job, data, entries, f, str(reply.get("checksum") or entry["md5"]))
-
-
-def _mismatch(
-    client: HttpClient,
-    root: str,
-    job: Job,
-    data: dict[str, Any],
-    entries: dict[str, dict[str, Any]],
-    f: FileJob,
-) -> StepResult:
-    """409 on confirming (§20, #46): DataMeta computed another MD5 than the one we
-    announced and sent. The file is still staged and takes a new upload; after
-    MAX_MISMATCHES the staged copy is deleted and the target fails."""
-    entry = entries[f.name]
-    count = int(entry.get("mismatches") or 0) + 1
-    if count >= MAX_MISMATCHES:
-        delete_staged(client, root, "files", [entry["uuid"]])
-        raise PermanentError(
-            f"DataMeta computed a different MD5 for {f.name} than the bytes we sent "
-            f"({entry['md5']}), {count} times in a row. Nothing was submitted and the "
-            "staged copy was deleted; press Retry, and if it happens again tell the "
-            "site's administrators."
-        )
-    entries[f.name] = {**entry, "mismatches": count}
-    return staged_result(
-        job,
-        data,
-        files=entries,
-        message=f"DataMeta received different bytes for {f.name} than we sent (MD5 "
-        "mismatch); sending it again.",
-        file_updates={f.name: {"status": "uploading", "bytes_sent": 0}},
-    )
-
-
-def _already_confirmed(
-    client: HttpClient,
-    root: str,
-    job: Job,
-    data: dict[str, Any],
-    entries: dict[str, dict[str, Any]],
-    f: FileJob,
-) -> StepResult:
-    """The file was confirmed by an attempt whose reply was lost: read it back (#41)."""
-    entry = entries[f.name]
-    remote = client.json(client.request("GET", f"{root}/files/{entry['uuid']}"))
-    checksum = str(remote.get("checksum") or "").lower() if isinstance(remote, dict) else ""
-    if not (isinstance(remote, dict) and remote.get("contentUploaded")) or checksum != entry["md5"]:
-        raise TransientError(f"DataMeta has not settled {f.name} yet; checking again.")
-    return _confirmed(job, data, entries, f, checksum)
-
-
-def _confirmed(
-    job: Job,
-    data: dict[str, Any],
-    entries: dict[str, dict[str, Any]],
-    f: FileJob,
-    checksum: str,
-) -> StepResult:
-    entry = {k: v for k, v in entries[f.name].items() if k not in ("upload_headers", "upload_url")}
-    entries[f.name] = {**entry, "state": "done"}
-    return staged_result(
-        job,
-        data,
-        files=entries,
-        message=f"Uploaded and confirmed {f.name}.",
-        file_updates={
-            f.name: {
-                "remote_id": entry["uuid"],
-                "status": "done",
-                "remote_checksum": f"md5:{checksum.lower()}",
-                "bytes_sent": f.size,
-            }
-        },
-    )
+# --------------------------------------------------------------------------- shared with the files
 
 
 def staged_result(
@@ -444,7 +171,7 @@ def rows_of(options: dict[str, Any]) -> list[dict[str, Any]]:
 
 def referenced_files(job: Job) -> set[str]:
     """Names of the files the rows' file columns name."""
-    fields = [d for d in sheet.submitter_fields(job.schema) if d.is_file]
+    fields = [d for d in submitter_fields(job.schema) if d.is_file]
     return {str(r[d.name]) for r in rows_of(job.options) for d in fields if r.get(d.name)}
 
 
@@ -454,13 +181,3 @@ def data_of(job: Job) -> dict[str, Any]:
 
 def file_reset() -> dict[str, Any]:
     return {"status": "pending", "remote_id": "", "remote_checksum": "", "bytes_sent": 0}
-
-
-def _upgrade_scheme(url: str, root: str) -> str:
-    """An http upload URL on the API's own https host, as https (§18: the server builds
-    it from the Host header and ignores X-Forwarded-Proto, so behind an https proxy it
-    says http; the Access-Token must not travel in clear)."""
-    parts, api = urlsplit(url), urlsplit(root)
-    if parts.scheme == "http" and api.scheme == "https" and parts.hostname == api.hostname:
-        return urlunsplit(("https", api.netloc, parts.path, parts.query, parts.fragment))
-    return url

@@ -2,8 +2,9 @@
 
 Implements the legacy deposit REST API (reference/zenodo-rest-api.txt) as zenodo.org runs
 it today on InvenioRDM (reference/notes-zenodo.md; "§" below means a section of the
-notes). The metadata crosswalk and local rules live in ``zenodo_crosswalk``; reading
-Zenodo's replies and error replies into typed objects lives in ``zenodo_replies``.
+notes). The metadata crosswalk lives in ``zenodo_crosswalk``, Zenodo's rules checked
+locally in ``zenodo_rules``; reading Zenodo's replies and error replies into typed
+objects lives in ``zenodo_replies``.
 
 Each ``run_step`` does one remote write (plus, where needed, one read that makes it
 idempotent) and can be re-run after a crash at any instant:
@@ -17,6 +18,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import quote
 
 from . import zenodo_crosswalk as crosswalk
+from . import zenodo_rules as rules
 from .base import (
     ChecksumMismatch,
     Connector,
@@ -83,8 +85,8 @@ class ZenodoConnector(Connector):
     def validate(
         self, metadata: dict[str, Any], options: dict[str, Any], files: list[FileJob]
     ) -> list[Problem]:
-        """Zenodo's rules checked locally (§1.4, §1.5, §1.7); see ``zenodo_crosswalk``."""
-        return crosswalk.validate(metadata, options, files)
+        """Zenodo's rules checked locally (§1.4, §1.5, §1.7); see ``zenodo_rules``."""
+        return rules.validate(metadata, options, files)
 
     def crosswalk(self, job: Job) -> dict[str, Any]:
         """The full Zenodo ``metadata`` for ``job`` (API document "Deposit metadata")."""

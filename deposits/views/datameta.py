@@ -2,7 +2,7 @@
 what DataMeta gave back (submission, metadataset ids, service results).
 
 Views are thin: rows change through ``lifecycle.datameta_sheets``; the cell checks are
-the connector's (``repositories.datameta_sheet``), so the preview shows exactly what
+the connector's (``repositories.datameta_rules``), so the preview shows exactly what
 publishing would refuse. Every target is looked up through ``access`` (another team's
 target answers 404).
 """
@@ -27,8 +27,10 @@ from django.views.decorators.http import require_GET, require_POST
 from deposits import access, lifecycle
 from deposits.lifecycle import datameta_sheets
 from deposits.models import FileStatus, RepositoryKind, State, Target
-from deposits.repositories import datameta_sheet as rules
+from deposits.repositories import datameta_fields as fields
+from deposits.repositories import datameta_rules as rules
 from deposits.repositories.base import Problem
+from deposits.repositories.datameta_sheet import MAX_SHEET_BYTES, SheetError, read_sheet
 
 from .request import HtmxHttpRequest
 
@@ -68,10 +70,10 @@ class Row:
 
 @dataclass
 class Table:
-    columns: list[rules.Definition]
+    columns: list[fields.Definition]
     rows: list[Row]
     general: list[str]  # about the sheet or the files
-    services: list[rules.Definition]
+    services: list[fields.Definition]
     problem_count: int
 
     @property
@@ -101,7 +103,7 @@ def build_table(
     remote_data: dict[str, Any] | None = None,
 ) -> Table:
     """The rows with each problem on its cell (or row, or the sheet)."""
-    columns = rules.submitter_fields(schema)
+    columns = fields.submitter_fields(schema)
     known = {d.name for d in columns}
     extra = sorted({k for r in rows for k in r if k not in known})
     placed: dict[tuple[int, str], list[str]] = {}
@@ -143,12 +145,12 @@ def build_table(
                 results=dict(results.get(str(index)) or {}),
             )
         )
-    extras = [rules.Definition(name=name) for name in extra]
+    extras = [fields.Definition(name=name) for name in extra]
     return Table(
         columns=columns + extras,
         rows=shown,
         general=general,
-        services=rules.service_fields(schema),
+        services=fields.service_fields(schema),
         problem_count=len(problems),
     )
 
@@ -173,7 +175,7 @@ def panel_context(target: Target) -> dict[str, Any]:
         "target": target,
         "table": build_table(rows, schema, portal + remote, remote_data=data),
         "remote_problems": [p.message for p in remote],
-        "fields_known": bool(rules.definitions(schema)),
+        "fields_known": bool(fields.definitions(schema)),
         "fields_fetched_at": account.schema_fetched_at,
         "editable": not target.in_flight,
         "key_expires": expires if soon else None,
@@ -274,10 +276,8 @@ def datameta_sheet(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         return _panel(request, target)
     schema = target.account.schema or {}
     try:
-        sheet = rules.read_sheet(
-            upload.name or "sheet", upload.read(rules.MAX_SHEET_BYTES + 1), schema
-        )
-    except rules.SheetError as exc:
+        sheet = read_sheet(upload.name or "sheet", upload.read(MAX_SHEET_BYTES + 1), schema)
+    except SheetError as exc:
         messages.error(request, f"{upload.name} could not be imported: {exc}")
         return _panel(request, target)
     files = _file_names(target)
@@ -290,7 +290,7 @@ def datameta_sheet(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         for p in checked
     ]
     referenced = {
-        r.get(d.name) for r in sheet.rows for d in rules.submitter_fields(schema) if d.is_file
+        r.get(d.name) for r in sheet.rows for d in fields.submitter_fields(schema) if d.is_file
     }
     payload = signing.dumps(
         {"target": target.pk, "rows": sheet.rows, "name": upload.name},
@@ -345,7 +345,7 @@ def datameta_sheet_import(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 def datameta_sheet_template(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     """A CSV with the site's columns and an example row, to fill in offline."""
     target = _datameta_target(request, pk)
-    columns = rules.submitter_fields(target.account.schema)
+    columns = fields.submitter_fields(target.account.schema)
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow([d.name for d in columns])

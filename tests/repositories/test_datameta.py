@@ -25,7 +25,8 @@ from deposits.repositories.base import (
     UnsafeURL,
     ValidationFailed,
 )
-from deposits.repositories.datameta import DataMetaConnector, forget_api_roots
+from deposits.repositories.datameta import DataMetaConnector
+from deposits.repositories.datameta_account import forget_api_roots
 from deposits.repositories.http import HttpClient
 from tests.repositories.test_datameta_errors import exchange
 from tests.repositories.test_datameta_sheet import SCHEMA

@@ -11,15 +11,9 @@ from typing import Any
 import pytest
 from openpyxl import Workbook
 
-from deposits.repositories.datameta_sheet import (
-    Definition,
-    SheetError,
-    check_rows,
-    check_value,
-    read_sheet,
-    record,
-    submitter_fields,
-)
+from deposits.repositories.datameta_fields import Definition, record, submitter_fields
+from deposits.repositories.datameta_rules import check_rows, check_value
+from deposits.repositories.datameta_sheet import SheetError, read_sheet
 from tests.repositories.test_datameta_errors import exchange
 
 SERVICE = {
