@@ -113,6 +113,16 @@ def _advance(target_id: int, token: str, priority: str) -> Outcome:
         target.create_marker = job.create_marker = marker
         target.create_started_at = now
 
+    # Write-ahead, before the remote operation: a re-run knows it may have happened.
+    job.resumed = target.step_started == target.step_index
+    started: dict[str, Any] = {"step_started": target.step_index}
+    Target.objects.filter(pk=target.pk).update(**started)
+    target.step_started = target.step_index
+    if step == "upload":
+        upcoming = next(job.pending_files(), None)
+        if upcoming is not None and upcoming.status == "pending":
+            RemoteFile.objects.filter(target=target, name=upcoming.name).update(status="uploading")
+
     progress_state = ProgressWriter(target, token, job)
     client = build_client(target.account, target, priority=priority)
     try:
@@ -269,6 +279,7 @@ def _finish(target: Target, token: str) -> Outcome:
                 create_started_at=None,
                 steps=[],
                 step_index=0,
+                step_started=None,
                 lease_token="",
                 lease_until=None,
             )

@@ -39,6 +39,9 @@ class Target(models.Model):
     # Ordered step names of the action in progress, and the index of the current one.
     steps = models.JSONField(default=list, blank=True)
     step_index = models.PositiveSmallIntegerField(default=0)
+    # Written before a step's remote operation: equal to step_index on a re-run means the
+    # last attempt may have done it without recording it (Job.resumed).
+    step_started = models.PositiveSmallIntegerField(null=True, blank=True)
     progress = models.JSONField(default=dict, blank=True)
     # Repository-specific part with no neutral equivalent (e.g. Zenodo communities).
     options = models.JSONField(default=dict, blank=True)

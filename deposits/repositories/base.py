@@ -143,6 +143,10 @@ class Job:
     # Connector-private remote state that has no column of its own (e.g. the ids of the
     # metadatasets DataMeta staged for this target). Returned whole in StepResult.remote_data.
     remote_data: dict[str, Any] = field(default_factory=dict)
+    # True when this step was begun before and its result never recorded (a crash, a
+    # timeout, a 5xx): the repository may have done it, so look before doing it again.
+    # A file's own write-ahead is its status "uploading" (set before its bytes move).
+    resumed: bool = False
     # What the repository publishes about its own rules, as fetch_schema returned it
     # (DataMeta metadata definitions, Coscine application profiles); {} when none.
     schema: dict[str, Any] = field(default_factory=dict)

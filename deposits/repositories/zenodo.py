@@ -163,8 +163,8 @@ class ZenodoConnector(Connector):
         """Create the draft (API document "Create"), or find the one we already made.
 
         The lifecycle stores ``create_marker`` before calling us, and we put the marker in
-        ``metadata.notes`` of the draft (``describe`` replaces it later). A retry first
-        lists the account's most recent drafts and adopts the one carrying the marker.
+        ``metadata.notes`` of the draft (``describe`` replaces it later). A resumed create
+        first lists the account's most recent drafts and adopts the one carrying the marker.
         The list is search-index backed and lags by a second or two (§1.2, zenodo #627):
         this relies on the lifecycle retrying a crashed create only after a delay
         longer than that (Target.create_started_at) and on the draft being among the
@@ -172,7 +172,7 @@ class ZenodoConnector(Connector):
         """
         if job.remote_id:
             return self._get(client, job).result("The draft already exists.")
-        if job.create_marker:
+        if job.create_marker and job.resumed:
             found = self._find_marked_draft(client, job.create_marker)
             if found is not None:
                 return found.result("Adopted the draft an earlier attempt created.")
@@ -212,26 +212,31 @@ class ZenodoConnector(Connector):
         §1.2 ``PUT /files/:bucket/:key``, §1.7 checksums).
 
         A PUT to the same key overwrites (§1.2), so a re-run after a crash never leaves two
-        copies; a file the draft already holds with our MD5 is not sent again.
+        copies. A file an earlier attempt may have sent (its status is no longer
+        "pending") is looked for first, and not sent again if the draft holds our MD5.
         """
         pending = next(job.pending_files(), None)
         if pending is None:
             return StepResult(message="All files are uploaded.")
         more = any(f.name != pending.name for f in job.pending_files())
-        deposition = self._get(client, job)
-        for remote in deposition.files:
-            if remote.filename == pending.name and remote.checksum == pending.md5.lower():
-                return StepResult(
-                    done=not more,
-                    message=f"{pending.name} was already on Zenodo; not sent again.",
-                    file_updates={pending.name: _file_done(remote.id, remote.checksum)},
+        bucket = job.remote_links.get("bucket")
+        if pending.status != "pending" or not bucket:
+            # An earlier attempt at this file may have sent it, or we lack the bucket link:
+            # look at the draft first. A first attempt goes straight to the PUT.
+            deposition = self._get(client, job)
+            for remote in deposition.files:
+                if remote.filename == pending.name and remote.checksum == pending.md5.lower():
+                    return StepResult(
+                        done=not more,
+                        message=f"{pending.name} was already on Zenodo; not sent again.",
+                        file_updates={pending.name: _file_done(remote.id, remote.checksum)},
+                    )
+            bucket = deposition.links.get("bucket")
+            if not bucket:
+                raise PermanentError(
+                    f"Zenodo gave no upload location (bucket) for draft {deposition.id}; "
+                    "the draft may have files disabled. Discard it and publish again."
                 )
-        bucket = deposition.links.get("bucket")
-        if not bucket:
-            raise PermanentError(
-                f"Zenodo gave no upload location (bucket) for draft {deposition.id}; "
-                "the draft may have files disabled. Discard it and publish again."
-            )
         with pending.open() as fileobj:
             response = client.upload(
                 "PUT",
@@ -273,17 +278,17 @@ class ZenodoConnector(Connector):
     def _publish(self, client: HttpClient, job: Job, progress: ProgressFn) -> StepResult:
         """Publish (API document "Publish"; §1.2: 202, DOI set at once).
 
-        Reads first: if an earlier attempt published and crashed (or timed out, zenodo
-        #2131) before recording, the DOI is taken from the record rather than publishing
-        again (a second publish is a 404).
+        A resumed publish reads first: if an earlier attempt published and crashed (or
+        timed out, zenodo #2131) before recording, the DOI is taken from the record rather
+        than publishing again (a second publish is a 404). A first attempt posts at once.
         """
-        deposition = self._get(client, job)
-        if deposition.published:
-            return deposition.result("Already published.", identifiers=deposition.identifiers())
-        url = (
-            deposition.links.get("publish")
-            or f"deposit/depositions/{job.remote_id}/actions/publish"
-        )
+        url = job.remote_links.get("publish")
+        if job.resumed or not url:
+            deposition = self._get(client, job)
+            if deposition.published:
+                return deposition.result("Already published.", identifiers=deposition.identifiers())
+            url = deposition.links.get("publish")
+        url = url or f"deposit/depositions/{job.remote_id}/actions/publish"
         published = Deposition.from_json(client.json(client.request("POST", url)))
         return published.result(
             f"Published with DOI {published.doi}." if published.doi else "Published.",

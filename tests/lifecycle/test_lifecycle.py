@@ -224,3 +224,29 @@ def test_edits_are_locked_while_a_worker_or_a_curator_has_the_deposit(target):
     target.refresh_from_db()
     reason = lifecycle.edit_locked_reason([target], "files")
     assert "is working on this deposit: its files can change again" in reason
+
+
+def test_a_step_knows_when_it_is_resumed_and_a_file_is_marked_before_its_bytes_move(
+    target, member, connector
+):
+    statuses: list[str] = []
+
+    def upload(job):  # type: ignore[no-untyped-def]
+        current = next(job.pending_files())
+        statuses.append(RemoteFile.objects.get(target=target, name=current.name).status)
+        raise TransientError("connection reset mid-upload")
+
+    lifecycle.request(target, Action.PUBLISH, user=member)
+    lifecycle.advance(target.pk)  # create
+    connector.on_step["upload"] = upload
+    lifecycle.advance(target.pk)
+    Target.objects.filter(pk=target.pk).update(next_attempt_at=None)
+    del connector.on_step["upload"]
+    lifecycle.advance(target.pk)
+
+    # The file was marked before the first attempt sent anything.
+    assert statuses == ["uploading"]
+    resumed = [(step, job.resumed) for step, job in connector.calls]
+    assert resumed == [("create", False), ("upload", False), ("upload", True)]
+    # The retried file arrives at the connector as one an earlier attempt began.
+    assert connector.calls[2][1].files[0].status == "failed"

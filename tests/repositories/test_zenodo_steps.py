@@ -67,14 +67,7 @@ def test_steps_per_action(connector, make_job):
 # --------------------------------------------------------------------------- create
 
 
-def test_create_makes_a_marked_draft(connector, sandbox_client, make_job, rsps):
-    rsps.get(
-        f"{SANDBOX}/deposit/depositions",
-        json=[fixture("121.json")],  # someone else's draft, no marker
-        match=[
-            matchers.query_param_matcher({"status": "draft", "sort": "mostrecent", "size": "50"})
-        ],
-    )
+def expect_marked_create(rsps):  # type: ignore[no-untyped-def]
     rsps.post(
         f"{SANDBOX}/deposit/depositions",
         json=fixture("101.json"),
@@ -92,16 +85,40 @@ def test_create_makes_a_marked_draft(connector, sandbox_client, make_job, rsps):
             )
         ],
     )
+
+
+def test_a_first_create_makes_a_marked_draft_in_one_call(connector, sandbox_client, make_job, rsps):
+    expect_marked_create(rsps)
     result, _ = run(connector, "create", sandbox_client, make_job(create_marker=MARKER))
     assert (result.remote_id, result.remote_state) == ("101", "unsubmitted")
     assert result.remote_links["bucket"].startswith(f"{SANDBOX}/files/")
+    assert [c.request.method for c in rsps.calls] == ["POST"]
+
+
+def test_a_resumed_create_that_finds_no_marked_draft_makes_one(
+    connector, sandbox_client, make_job, rsps
+):
+    rsps.get(
+        f"{SANDBOX}/deposit/depositions",
+        json=[fixture("121.json")],  # someone else's draft, no marker
+        match=[
+            matchers.query_param_matcher({"status": "draft", "sort": "mostrecent", "size": "50"})
+        ],
+    )
+    expect_marked_create(rsps)
+    job = make_job(create_marker=MARKER, resumed=True)
+    result, _ = run(connector, "create", sandbox_client, job)
+    assert result.remote_id == "101"
+    assert [c.request.method for c in rsps.calls] == ["GET", "POST"]
 
 
 def test_create_adopts_the_draft_a_crashed_attempt_made(connector, sandbox_client, make_job, rsps):
     ours = fixture("101.json")
     ours["metadata"]["notes"] = MARKER
     rsps.get(f"{SANDBOX}/deposit/depositions", json=[fixture("121.json"), ours])
-    result, _ = run(connector, "create", sandbox_client, make_job(create_marker=MARKER))
+    result, _ = run(
+        connector, "create", sandbox_client, make_job(create_marker=MARKER, resumed=True)
+    )
     assert result.remote_id == "101"
     assert [c.request.method for c in rsps.calls] == ["GET"]  # no second draft
 
@@ -157,15 +174,34 @@ def test_upload_streams_one_file_and_checks_its_md5(connector, sandbox_client, m
     assert progress[-1] == ("data file.csv", first.size)
 
 
-def test_upload_skips_a_file_already_there_with_our_md5(connector, sandbox_client, make_job, rsps):
-    rsps.get(f"{SANDBOX}/deposit/depositions/121", json=fixture("121.json"))
+def test_a_resumed_upload_skips_a_file_already_there_with_our_md5(
+    connector, sandbox_client, make_job, rsps
+):
+    draft = fixture("121.json")
+    rsps.get(f"{SANDBOX}/deposit/depositions/121", json=draft)
     readme = file_job("README.md", b"x" * 14)
     readme.md5 = "2F0D514DC20D16DE868C6A2C568E7E39"
-    result, _ = run(connector, "upload", sandbox_client, make_job(remote_id="121", files=[readme]))
+    readme.status = "uploading"  # an earlier attempt began sending it
+    job = make_job(remote_id="121", files=[readme], remote_links=draft["links"])
+    result, _ = run(connector, "upload", sandbox_client, job)
     assert result.done is True
     assert result.file_updates["README.md"]["status"] == "done"
     assert result.file_updates["README.md"]["remote_id"] == "c7ff1bb5-a01d-45c3-b66c-bad3c0835c39"
     assert [c.request.method for c in rsps.calls] == ["GET"]  # nothing re-sent
+
+
+def test_a_first_upload_goes_straight_to_the_put(connector, sandbox_client, make_job, rsps):
+    bucket = fixture("101.json")["links"]["bucket"]
+    data = file_job("data.csv", b"a,b\n1,2\n")
+    rsps.put(
+        f"{bucket}/data.csv",
+        json={"key": "data.csv", "checksum": f"md5:{data.md5}", "version_id": "v-1"},
+        status=201,
+    )
+    job = make_job(remote_id="101", files=[data], remote_links={"bucket": bucket})
+    result, _ = run(connector, "upload", sandbox_client, job)
+    assert result.file_updates["data.csv"]["status"] == "done"
+    assert [c.request.method for c in rsps.calls] == ["PUT"]  # the protocol's minimum
 
 
 def test_upload_resends_a_file_there_with_other_bytes(connector, sandbox_client, make_job, rsps):
@@ -253,10 +289,23 @@ def test_publish_posts_once_and_takes_the_doi_from_doi(connector, sandbox_client
 def test_publish_after_a_crash_returns_the_existing_doi_without_posting(
     connector, sandbox_client, make_job, rsps
 ):
-    rsps.get(f"{SANDBOX}/deposit/depositions/131", json=fixture("131.json"))
-    result, _ = run(connector, "publish", sandbox_client, make_job(remote_id="131"))
+    published = fixture("131.json")
+    rsps.get(f"{SANDBOX}/deposit/depositions/131", json=published)
+    publish_link = f"{SANDBOX}/deposit/depositions/131/actions/publish"
+    job = make_job(remote_id="131", resumed=True, remote_links={"publish": publish_link})
+    result, _ = run(connector, "publish", sandbox_client, job)
     assert [i.value for i in result.identifiers] == ["10.5072/zenodo.131", "10.5072/zenodo.100"]
     assert [c.request.method for c in rsps.calls] == ["GET"]
+
+
+def test_a_first_publish_posts_without_reading_first(connector, sandbox_client, make_job, rsps):
+    publish_link = f"{SANDBOX}/deposit/depositions/143439/actions/publish"
+    published = load_fixture("misc/pedp-zenodo-deposit_sandbox_2024-12_published.json")
+    rsps.post(publish_link, json=published, status=202)
+    job = make_job(remote_id="143439", remote_links={"publish": publish_link})
+    result, _ = run(connector, "publish", sandbox_client, job)
+    assert result.identifiers[0].value == "10.5072/zenodo.143439"
+    assert [c.request.method for c in rsps.calls] == ["POST"]  # the protocol's minimum
 
 
 def test_publish_of_an_edit_draft_posts(connector, sandbox_client, make_job, rsps):
