@@ -213,6 +213,9 @@ RECONCILE_EVERY_SECONDS = float(env("RECONCILE_EVERY_SECONDS", "30") or 30)
 # A second "create" after an interrupted one waits this long, so that a draft the first
 # call may have made shows up in the repository's index-backed list and is adopted.
 CREATE_RETRY_GRACE_SECONDS = float(env("CREATE_RETRY_GRACE_SECONDS", "15") or 15)
+# Per linked account, how many targets work at once; the rest wait their turn, oldest
+# first, so a backlog finishes deposits steadily instead of all of them at the end.
+MAX_ACTIVE_TARGETS_PER_ACCOUNT = int(env("MAX_ACTIVE_TARGETS_PER_ACCOUNT", "8") or 8)
 MAX_TRANSIENT_RETRIES = int(env("MAX_TRANSIENT_RETRIES", "8") or 8)
 RETRY_BACKOFF_BASE = float(env("RETRY_BACKOFF_BASE", "2") or 2)
 RETRY_BACKOFF_MAX = float(env("RETRY_BACKOFF_MAX", "300") or 300)

@@ -22,8 +22,18 @@ from deposits.repositories.base import Job
 
 
 def claim(target_id: int) -> str | None:
-    """Take the target's lease if nobody holds it; None if someone does or it is not due."""
+    """Take the target's lease if nobody holds it; None if someone does or it is not due.
+
+    A queued target also waits while its account has MAX_ACTIVE_TARGETS_PER_ACCOUNT
+    targets working: a backlog then finishes oldest first instead of every deposit
+    crawling forward together on the shared rate budget (start_next_queued starts it).
+    """
     now = timezone.now()
+    row = Target.objects.filter(pk=target_id).values("state", "account_id").first()
+    if row is None:
+        return None
+    if row["state"] == State.QUEUED and not room_to_start(row["account_id"]):
+        return None
     token = uuid.uuid4().hex
     claimed = (
         Target.objects.filter(pk=target_id, state__in=[State.QUEUED, State.WORKING])
@@ -32,6 +42,21 @@ def claim(target_id: int) -> str | None:
         .update(lease_token=token, lease_until=now + timedelta(seconds=settings.LEASE_SECONDS))
     )
     return token if claimed else None
+
+
+def room_to_start(account_id: int) -> int:
+    """How many more of the account's targets may start working now."""
+    working = Target.objects.filter(account_id=account_id, state=State.WORKING).count()
+    return max(0, settings.MAX_ACTIVE_TARGETS_PER_ACCOUNT - working)
+
+
+def next_queued(account_id: int) -> list[int]:
+    """The account's queued targets that may start now, longest waiting first."""
+    room = room_to_start(account_id)
+    if not room:
+        return []
+    queued = Target.objects.filter(account_id=account_id, state=State.QUEUED, lease_until=None)
+    return list(queued.order_by("updated", "pk").values_list("pk", flat=True)[:room])
 
 
 def release(target_id: int, token: str, **fields: object) -> None:

@@ -40,8 +40,8 @@ from deposits.repositories.base import (
 
 from .drafts import sync_remote_files
 from .jobs import build_client, build_job
-from .leases import Heartbeat, ProgressWriter, claim, release
-from .states import Conflict, record_event, transition
+from .leases import Heartbeat, ProgressWriter, claim, next_queued, release
+from .states import Conflict, enqueue, record_event, transition
 
 log = logging.getLogger(__name__)
 
@@ -60,23 +60,38 @@ def advance(target_id: int, *, priority: str = "interactive") -> Outcome:
     if token is None:
         return Outcome()
     try:
-        return _advance(target_id, token, priority)
+        outcome = _advance(target_id, token, priority)
     except Conflict:
         release(target_id, token)
         return Outcome()
     except Exception:
-        # A bug or an unexpected reply: fail visibly with a reference, never loop silently.
-        reference = uuid.uuid4().hex[:8]
-        log.exception("unexpected error advancing target %s (ref %s)", target_id, reference)
-        target = Target.objects.select_related("deposit", "account").get(pk=target_id)
-        _fail(
-            target,
-            token,
-            f"Unexpected error (reference {reference}). Nothing was lost: what is done is "
-            "recorded. Retry, and report the reference if it happens again.",
-            retryable=True,
-        )
-        return Outcome()
+        _fail_unexpectedly(target_id, token)
+        outcome = Outcome()
+    if not outcome.again:
+        # This target stopped working (finished, failed or waiting): the account has room.
+        _start_next_queued(target_id)
+    return outcome
+
+
+def _start_next_queued(target_id: int) -> None:
+    account_id = Target.objects.filter(pk=target_id).values_list("account_id", flat=True).first()
+    if account_id is not None:
+        for pk in next_queued(account_id):
+            enqueue(pk)
+
+
+def _fail_unexpectedly(target_id: int, token: str) -> None:
+    """A bug or an unexpected reply: fail visibly with a reference, never loop silently."""
+    reference = uuid.uuid4().hex[:8]
+    log.exception("unexpected error advancing target %s (ref %s)", target_id, reference)
+    target = Target.objects.select_related("deposit", "account").get(pk=target_id)
+    _fail(
+        target,
+        token,
+        f"Unexpected error (reference {reference}). Nothing was lost: what is done is "
+        "recorded. Retry, and report the reference if it happens again.",
+        retryable=True,
+    )
 
 
 def _advance(target_id: int, token: str, priority: str) -> Outcome:

@@ -250,3 +250,33 @@ def test_a_step_knows_when_it_is_resumed_and_a_file_is_marked_before_its_bytes_m
     assert resumed == [("create", False), ("upload", False), ("upload", True)]
     # The retried file arrives at the connector as one an earlier attempt began.
     assert connector.calls[2][1].files[0].status == "failed"
+
+
+def test_a_backlog_takes_turns_per_account_oldest_first(
+    team, zenodo_account, connector, member, settings, monkeypatch
+):
+    from deposits.lifecycle import worker
+
+    settings.MAX_ACTIVE_TARGETS_PER_ACCOUNT = 1
+    targets = []
+    for title in ("first", "second", "third"):
+        deposit = DepositFactory(team=team, metadata={"title": title})
+        add_file(deposit, "a.csv", b"1\n")
+        t = TargetFactory(deposit=deposit, account=zenodo_account)
+        lifecycle.revalidate(deposit)
+        t.refresh_from_db()
+        lifecycle.request(t, Action.PUBLISH, user=member)
+        targets.append(t)
+    first, second, third = targets
+    started: list[int] = []
+    monkeypatch.setattr(worker, "enqueue", lambda pk, **kw: started.append(pk))
+
+    lifecycle.advance(first.pk)  # first starts working
+    assert lifecycle.advance(third.pk).again is False  # no room: it waits, untouched
+    third.refresh_from_db()
+    assert third.state == State.QUEUED
+
+    run_until_idle(first)
+    assert first.state == State.PUBLISHED
+    # The account has room again: the longest-waiting target is started, and only it.
+    assert started == [second.pk]
