@@ -133,10 +133,12 @@ def _advance(target_id: int, token: str, priority: str) -> Outcome:
     started: dict[str, Any] = {"step_started": target.step_index}
     Target.objects.filter(pk=target.pk).update(**started)
     target.step_started = target.step_index
+    marked = ""
     if step == "upload":
         upcoming = next(job.pending_files(), None)
         if upcoming is not None and upcoming.status == "pending":
             RemoteFile.objects.filter(target=target, name=upcoming.name).update(status="uploading")
+            marked = upcoming.name
 
     progress_state = ProgressWriter(target, token, job)
     client = build_client(target.account, target, priority=priority)
@@ -145,7 +147,17 @@ def _advance(target_id: int, token: str, priority: str) -> Outcome:
             result = connector.run_step(step, client, job, progress_state)
     except RateLimited as exc:
         wait = max(exc.retry_after or 1.0, 0.5)
-        release(target.pk, token, next_attempt_at=timezone.now() + timedelta(seconds=wait))
+        undo: dict[str, Any] = {}
+        if client.writes_sent == 0:
+            # Refused before any write left (by our limiter, or a 429 on a read): nothing
+            # changed on the repository, so the next attempt is a first one, not a
+            # resumed one, and need not look before it acts (nor wait to look).
+            undo = {"step_started": None}
+            if step == "create":
+                undo["create_started_at"] = None
+            if marked:
+                RemoteFile.objects.filter(target=target, name=marked).update(status="pending")
+        release(target.pk, token, next_attempt_at=timezone.now() + timedelta(seconds=wait), **undo)
         Target.objects.filter(pk=target.pk).update(
             progress={**target.progress, "waiting": f"Waiting {wait:.0f}s for the rate budget"}
         )
@@ -170,9 +182,10 @@ def _advance(target_id: int, token: str, priority: str) -> Outcome:
     if target.step_index >= len(target.steps):
         return _finish(target, token)
     release(target.pk, token, next_attempt_at=None)
-    # Confirming a published record is polling: it goes behind interactive work.
-    next_step = target.steps[target.step_index]
-    return Outcome(again=True, priority="background" if next_step == "confirm" else priority)
+    # The confirmation belongs to the action a person asked for and keeps its priority:
+    # at background priority (80 % of a window) a backlog's confirms would wait for the
+    # window to drain while holding their places among the account's active targets.
+    return Outcome(again=True, priority=priority)
 
 
 def record_result(target: Target, step: str, result: StepResult) -> None:

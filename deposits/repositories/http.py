@@ -185,6 +185,9 @@ class HttpClient:
             settings.ALLOWED_REPOSITORY_HOSTS if allowed_hosts is None else allowed_hosts
         )
         self.session = session or requests.Session()
+        # Requests other than GET/HEAD that left (or tried to), whatever came back: zero
+        # means this client changed nothing on the repository.
+        self.writes_sent = 0
         self.connect_timeout = float(settings.HTTP_CONNECT_TIMEOUT)
         self.read_timeout = float(settings.HTTP_READ_TIMEOUT)
         self._check(self.base_url)
@@ -336,6 +339,8 @@ class HttpClient:
     ) -> requests.Response:
         started = time.monotonic()
         shown = redact_url(_with_params(url, params))
+        if method not in ("GET", "HEAD"):
+            self.writes_sent += 1
         try:
             response = self.session.request(
                 method,

@@ -183,6 +183,11 @@ def test_it_requeues_for_the_rate_budget_without_counting_an_attempt(target, mem
     assert outcome.again and outcome.countdown == 7
     assert target.attempts == 0 and target.state == State.WORKING
     assert target.lease_token == ""  # never holds the target while waiting
+    # Nothing was sent: the next attempt is a first one, not a resumed one.
+    assert target.step_started is None and target.create_started_at is None
+    Target.objects.filter(pk=target.pk).update(next_attempt_at=None)
+    lifecycle.advance(target.pk)
+    assert connector.calls[-1][0] == "create" and not connector.calls[-1][1].resumed
 
 
 def test_the_reconciler_resumes_a_target_whose_worker_died(
