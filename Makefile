@@ -52,6 +52,7 @@ pytest: $(STAMP) browser $(DMCLIENT)
 test: lint typecheck pytest
 
 bench: $(STAMP)
+	$(BIN)/python -m pip install -q -e '.[dev,bench]'
 	$(BIN)/python -m bench.run
 
 clean:

@@ -1,0 +1,1 @@
+"""Reproducible benchmarks of the deposit portal: ``make bench`` (``python -m bench.run``)."""
