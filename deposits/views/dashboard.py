@@ -22,9 +22,16 @@ PER_PAGE = 25
 def with_status(deposits: QuerySet[Deposit]) -> QuerySet[Deposit]:
     """Everything a row shows, in a fixed number of queries whatever the page size."""
     in_flight = Target.objects.filter(deposit=OuterRef("pk"), state__in=IN_FLIGHT_STATES)
-    targets = Target.objects.select_related("account").prefetch_related("identifiers")
+    # Rows show titles, chips and identifiers: the metadata, a DataMeta account's cached
+    # field definitions and connector state stay in the database.
+    targets = (
+        Target.objects.select_related("account")
+        .defer("account__schema", "remote_data", "options", "problems")
+        .prefetch_related("identifiers")
+    )
     return (
-        deposits.select_related("team")
+        deposits.defer("metadata")
+        .select_related("team")
         .annotate(in_flight=Exists(in_flight))
         .prefetch_related(Prefetch("targets", queryset=targets))
     )
