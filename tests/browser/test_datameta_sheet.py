@@ -10,8 +10,9 @@ from typing import Any
 import pytest
 
 from deposits import lifecycle
-from tests.factories import AccountFactory, DepositFactory, TargetFactory, add_file
-from tests.livesystem import LiveSystem, wait_until
+from tests.e2e.test_datameta_submit import linked_account
+from tests.factories import DepositFactory, TargetFactory, add_file
+from tests.livesystem import LiveSystem
 
 pytestmark = [pytest.mark.browser]
 
@@ -25,22 +26,7 @@ SHEET = (
 def test_a_sheet_with_errors_is_fixed_and_submitted(
     live_system: LiveSystem, page: Any, team: Any, member: Any, tmp_path: Path
 ) -> None:
-    key = live_system.manage("sandbox_token", "datameta")
-    account = AccountFactory(
-        team=team,
-        kind="datameta",
-        label="DataMeta sandbox",
-        base_url=f"{live_system.url}/sandbox/datameta",
-        token=key,
-        status="unverified",
-    )
-    lifecycle.verify_account(account, user=None)
-
-    def fields_fetched() -> bool:
-        account.refresh_from_db()
-        return bool(account.schema.get("definitions"))
-
-    wait_until(fields_fetched, 60, "the DataMeta fields to be fetched")
+    account = linked_account(live_system, team)  # verified, its fields fetched
     deposit = DepositFactory(team=team, metadata={"title": "Soil samples, spring 2024"})
     add_file(deposit, "AB12_R1.fastq.gz", b"@r1\nACGT\n+\nIIII\n" * 100)
     add_file(deposit, "CD34_R1.fastq.gz", b"@r2\nTTGA\n+\nIIII\n" * 100)
