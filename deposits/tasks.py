@@ -11,28 +11,27 @@ from celery import shared_task
 
 from deposits import lifecycle
 from deposits.models import AccountStatus, LinkedAccount
+from deposits.repositories.limiter import Priority
 
-
-def _queue(priority: str) -> str:
-    return "interactive" if priority == "interactive" else "background"
+BACKGROUND = Priority.BACKGROUND
 
 
 @shared_task(name="deposits.tasks.advance", acks_late=True, ignore_result=True)
-def advance(target_id: int, priority: str = "interactive") -> None:
-    outcome = lifecycle.advance(target_id, priority=priority)
+def advance(target_id: int, priority: str = Priority.INTERACTIVE) -> None:
+    outcome = lifecycle.advance(target_id, priority=Priority(priority))
     if outcome.again:
         advance.apply_async(
             args=(target_id,),
-            kwargs={"priority": outcome.priority},
+            kwargs={"priority": outcome.priority.value},
             countdown=outcome.countdown,
-            queue=_queue(outcome.priority),
+            queue=outcome.priority.queue,
         )
 
 
 @shared_task(name="deposits.tasks.verify_account", acks_late=True, ignore_result=True)
-def verify_account(account_id: int, priority: str = "interactive") -> None:
+def verify_account(account_id: int, priority: str = Priority.INTERACTIVE) -> None:
     if LinkedAccount.objects.filter(pk=account_id).exists():
-        lifecycle.verify_now(account_id, priority=priority)
+        lifecycle.verify_now(account_id, priority=Priority(priority))
 
 
 @shared_task(name="deposits.tasks.reconcile", ignore_result=True)
@@ -47,7 +46,7 @@ def verify_stale_accounts() -> None:
         "pk", flat=True
     ):
         verify_account.apply_async(
-            args=(account_id,), kwargs={"priority": "background"}, queue="background"
+            args=(account_id,), kwargs={"priority": BACKGROUND.value}, queue=BACKGROUND.queue
         )
 
 
@@ -61,7 +60,7 @@ def refresh_schema(account_id: int) -> None:
 def refresh_schemas() -> None:
     """Every few hours: repositories change their published rules (DataMeta definitions)."""
     for account_id in LinkedAccount.objects.values_list("pk", flat=True):
-        refresh_schema.apply_async(args=(account_id,), queue="background")
+        refresh_schema.apply_async(args=(account_id,), queue=BACKGROUND.queue)
 
 
 @shared_task(name="deposits.tasks.poll_published", acks_late=True, ignore_result=True)
@@ -73,4 +72,4 @@ def poll_published(target_id: int) -> None:
 def poll_published_targets() -> None:
     """Results that arrive after publishing (DataMeta service executions), in the background."""
     for target_id in lifecycle.published_targets_to_poll():
-        poll_published.apply_async(args=(target_id,), queue="background")
+        poll_published.apply_async(args=(target_id,), queue=BACKGROUND.queue)

@@ -1,9 +1,10 @@
 from django.contrib.auth import views as auth_views
-from django.urls import include, path
+from django.urls import URLPattern, URLResolver, include, path
 
+from deposits.repositories import registry
 from deposits.views import accounts, actions, dashboard, deposit_pages, files
 
-urlpatterns = [
+urlpatterns: list[URLPattern | URLResolver] = [
     path(
         "login/",
         auth_views.LoginView.as_view(template_name="login.html", redirect_authenticated_user=True),
@@ -30,5 +31,8 @@ urlpatterns = [
     path("accounts/<int:pk>/edit/", accounts.account_edit, name="account-edit"),
     path("accounts/<int:pk>/verify/", accounts.account_verify, name="account-verify"),
     path("accounts/<int:pk>/unlink/", accounts.account_unlink, name="account-unlink"),
-    path("", include("deposits.urls_datameta")),
+]
+# Each repository's own pages (its web part), at /<kind>/...
+urlpatterns += [
+    path(f"{kind}/", include(part.urlpatterns)) for kind, part in registry.web_parts().items()
 ]

@@ -71,6 +71,8 @@ ALLOWED_REPOSITORY_HOSTS = env_list(
     + (",127.0.0.1,localhost" if SANDBOX_ENABLED else ""),
 )
 
+from deposits.repositories.registry import PACKAGES as REPOSITORY_PACKAGES  # noqa: E402
+
 INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",
@@ -80,6 +82,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_htmx",
     "deposits",
+    # one Django app per repository package (its templates and template tags)
+    *REPOSITORY_PACKAGES,
 ]
 if SANDBOX_ENABLED:
     INSTALLED_APPS += ["sandbox", "sandbox.zenodo", "sandbox.datameta"]

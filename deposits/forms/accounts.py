@@ -7,26 +7,26 @@ from typing import Any
 
 from django import forms
 
-from deposits.models import LinkedAccount, RepositoryKind
+from deposits.models import LinkedAccount
 from deposits.repositories import registry
+from deposits.repositories.limiter import RateWindow
 
 WINDOW_RE = re.compile(r"^\s*(\d+)\s*/\s*(\d+)\s*s?\s*$")
 
 
 def linkable_kinds() -> list[tuple[str, str]]:
     """The repository kinds that have a connector, with their display names."""
-    labels = dict(RepositoryKind.choices)
-    return [(kind, labels.get(kind, kind)) for kind in registry.kinds()]
+    return registry.choices()
 
 
-def format_windows(windows: list[dict[str, Any]]) -> str:
-    return ", ".join(f"{w['limit']}/{w['seconds']}s" for w in windows)
+def format_windows(windows: list[RateWindow]) -> str:
+    return ", ".join(f"{w.limit}/{w.seconds}s" for w in windows)
 
 
 class RateWindowsField(forms.CharField):
-    """ "100/60s, 5000/3600s" (requests per seconds) <-> [{"limit": 100, "seconds": 60}, ...]"""
+    """ "100/60s, 5000/3600s" (requests per seconds) <-> [RateWindow(100, 60), ...]"""
 
-    def to_python(self, value: Any) -> list[dict[str, int]]:  # type: ignore[override]
+    def to_python(self, value: Any) -> list[RateWindow]:  # type: ignore[override]
         text = super().to_python(value)
         windows = []
         for part in re.split(r"[,\n;]+", text or ""):
@@ -38,7 +38,7 @@ class RateWindowsField(forms.CharField):
                     f"“{part.strip()}” is not a window: write requests/seconds, "
                     "e.g. 100/60s, 5000/3600s."
                 )
-            windows.append({"limit": int(match.group(1)), "seconds": int(match.group(2))})
+            windows.append(RateWindow(int(match.group(1)), int(match.group(2))))
         return windows
 
 

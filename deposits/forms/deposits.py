@@ -8,7 +8,8 @@ from django import forms
 from django.db.models import QuerySet
 
 from deposits import metadata as md
-from deposits.models import LinkedAccount, RepositoryKind, State, Team
+from deposits.models import LinkedAccount, State, Team
+from deposits.repositories import registry
 
 
 class AccountChoiceField(forms.ModelMultipleChoiceField):
@@ -68,7 +69,7 @@ class DashboardFilters(forms.Form):
     kind = forms.ChoiceField(
         label="Repository",
         required=False,
-        choices=[("", "Any repository"), *RepositoryKind.choices],
+        choices=lambda: [("", "Any repository"), *registry.choices()],
     )
     team = forms.TypedChoiceField(label="Team", required=False, coerce=int, empty_value=None)
 

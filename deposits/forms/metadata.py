@@ -91,9 +91,6 @@ class MetadataForm(forms.Form):
     license = text("License", "An SPDX-style id, e.g. cc-by-4.0 or mit", list="license-ids")
 
     references = lines("References", "One citation per line.", rows=4)
-    communities = lines(
-        "Zenodo communities", "Community identifiers, one per line (e.g. zenodo).", rows=2
-    )
 
     journal__title = text("Journal")
     journal__volume = text("Volume")
@@ -113,18 +110,11 @@ class MetadataForm(forms.Form):
     part_of__pages = text("Pages")
     thesis__university = text("University")
 
-    def __init__(self, *args: Any, show_communities: bool = False, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        if not show_communities:
-            del self.fields["communities"]
-
     @staticmethod
-    def initial_from(metadata: dict[str, Any], communities: list[str]) -> dict[str, Any]:
+    def initial_from(metadata: dict[str, Any]) -> dict[str, Any]:
         initial: dict[str, Any] = {}
         for name in MetadataForm.base_fields:
-            if name == "communities":
-                initial[name] = "\n".join(communities)
-            elif "__" in name:
+            if "__" in name:
                 group, key = name.split("__", 1)
                 nested = metadata.get(group)
                 if isinstance(nested, dict) and key in nested:
@@ -140,8 +130,6 @@ class MetadataForm(forms.Form):
         out: dict[str, Any] = {}
         nested: dict[str, dict[str, Any]] = {key: {} for key in NESTED}
         for name, value in self.cleaned_data.items():
-            if name == "communities":
-                continue
             if name in self.date_fields:
                 value = iso(value)
             elif name in ("keywords", "references"):
@@ -166,9 +154,6 @@ class MetadataForm(forms.Form):
             out["access_conditions"] = ""
         return out
 
-    def communities_list(self) -> list[str]:
-        return split_lines(self.cleaned_data.get("communities", ""))
-
 
 @dataclass
 class BoundGroup:
@@ -192,14 +177,8 @@ class MetadataEditor:
         data: QueryDict | None = None,
         *,
         metadata: dict[str, Any],
-        communities: list[str] | None = None,
-        show_communities: bool = False,
     ) -> None:
-        self.form = MetadataForm(
-            data,
-            initial=MetadataForm.initial_from(metadata, communities or []),
-            show_communities=show_communities,
-        )
+        self.form = MetadataForm(data, initial=MetadataForm.initial_from(metadata))
         self.groups: list[BoundGroup] = []
         for group in GROUPS.values():
             rows = rows_at(metadata, group.path)
@@ -249,9 +228,6 @@ class MetadataEditor:
                 result.pop(key, None)
         return md.clean(result)
 
-    def communities(self) -> list[str]:
-        return self.form.communities_list() if "communities" in self.form.fields else []
-
     def slots(self, placed: dict[str, list[Problem]], *extra: str) -> dict[str, Slot]:
         """Per field path: the form's own errors and the repositories' problems."""
         slots: dict[str, Slot] = {}
@@ -274,7 +250,7 @@ class MetadataEditor:
     def paths(self) -> Iterator[str]:
         """Every metadata path that has a place on the page for its problems."""
         for name in self.form.fields:
-            yield "options.communities" if name == "communities" else name.replace("__", ".")
+            yield name.replace("__", ".")
         for group in self.groups:
             yield group.spec.path
             for form in group.forms:

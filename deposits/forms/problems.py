@@ -31,8 +31,6 @@ class Slot:
 
 
 def field_path(form: forms.BaseForm, name: str) -> str:
-    if name == "communities":
-        return "options.communities"
     return f"{getattr(form, 'path_prefix', '')}{name.replace('__', '.')}"
 
 

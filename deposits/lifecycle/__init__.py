@@ -18,21 +18,25 @@ from .drafts import (
     add_target,
     allowed_actions,
     edit_locked_reason,
+    offered_actions,
     problems_by_field,
+    remote_phase,
     remove_target,
     request,
     retry,
     revalidate,
+    set_target_options,
     step_label,
 )
 from .reconciler import poll_published, published_targets_to_poll, reconcile
-from .states import Conflict, NotAllowed, record_event, transition
+from .states import Conflict, NotAllowed, User, record_event, transition
 from .worker import Outcome, advance
 
 __all__ = [
     "Conflict",
     "NotAllowed",
     "Outcome",
+    "User",
     "account_budget",
     "add_target",
     "advance",
@@ -40,16 +44,19 @@ __all__ = [
     "check_base_url",
     "edit_locked_reason",
     "link_account",
+    "offered_actions",
     "poll_published",
     "problems_by_field",
     "published_targets_to_poll",
     "reconcile",
     "record_event",
     "refresh_schema_now",
+    "remote_phase",
     "remove_target",
     "request",
     "retry",
     "revalidate",
+    "set_target_options",
     "step_label",
     "transition",
     "unlink_account",

@@ -11,6 +11,7 @@ from django.utils import timezone
 from deposits.models import AccountStatus, LinkedAccount, Team
 from deposits.repositories import registry
 from deposits.repositories.base import AuthError, RepositoryError
+from deposits.repositories.limiter import Priority, RateWindow
 
 from .states import NotAllowed, User, enqueue_verify
 
@@ -36,7 +37,7 @@ def link_account(
     base_url: str,
     token: str,
     user: User,
-    rate_windows: list[dict[str, int]] | None = None,
+    rate_windows: list[RateWindow] | None = None,
 ) -> LinkedAccount:
     registry.get(kind)  # an unknown kind fails here, not in a worker
     if not token.strip():
@@ -46,7 +47,7 @@ def link_account(
         kind=kind,
         label=label.strip() or registry.get(kind).label,
         base_url=check_base_url(base_url),
-        rate_windows=rate_windows or [],
+        rate_windows=[w.as_json() for w in rate_windows or []],
     )
     account.set_token(token.strip())
     account.save()
@@ -61,7 +62,7 @@ def update_account(
     label: str | None = None,
     base_url: str | None = None,
     token: str | None = None,
-    rate_windows: list[dict[str, int]] | None = None,
+    rate_windows: list[RateWindow] | None = None,
 ) -> LinkedAccount:
     reverify = False
     if label is not None:
@@ -73,7 +74,7 @@ def update_account(
         account.set_token(token.strip())
         reverify = True
     if rate_windows is not None:
-        account.rate_windows = rate_windows
+        account.rate_windows = [w.as_json() for w in rate_windows]
     if reverify:
         account.status = AccountStatus.UNVERIFIED
         account.last_error = ""
@@ -103,12 +104,12 @@ def account_budget(account: LinkedAccount) -> list[dict[str, Any]]:
         return get_limiter().usage(account.limiter_key, account.effective_rate_windows())
     except Exception:  # the budget is informative; a Redis hiccup must not break a page
         return [
-            {"limit": w["limit"], "seconds": w["seconds"], "used": None, "remaining": None}
+            {"limit": w.limit, "seconds": w.seconds, "used": None, "remaining": None}
             for w in account.effective_rate_windows()
         ]
 
 
-def verify_now(account_id: int, *, priority: str = "interactive") -> LinkedAccount:
+def verify_now(account_id: int, *, priority: Priority = Priority.INTERACTIVE) -> LinkedAccount:
     """Worker side: ask the repository whose token this is, and record the answer."""
     from .jobs import build_client
 
@@ -140,7 +141,7 @@ def verify_now(account_id: int, *, priority: str = "interactive") -> LinkedAccou
     return account
 
 
-def refresh_schema_now(account_id: int, *, priority: str = "background") -> bool:
+def refresh_schema_now(account_id: int, *, priority: Priority = Priority.BACKGROUND) -> bool:
     """Worker side: fetch the rules the repository publishes; re-validate drafts on change.
 
     Returns True when the rules changed.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
+from typing import Any
 
 from django.db import transaction
 
@@ -18,7 +19,7 @@ from deposits.models import (
     Target,
 )
 from deposits.repositories import registry
-from deposits.repositories.base import FileJob, Problem
+from deposits.repositories.base import ActionSpec, FileJob, FileState, Problem, RemotePhase
 
 from .states import NotAllowed, User, enqueue, record_event, transition
 
@@ -35,11 +36,12 @@ def file_jobs(deposit: Deposit) -> list[FileJob]:
 def local_problems(target: Target, files: list[FileJob] | None = None) -> list[Problem]:
     connector = registry.get(target.account.kind)
     deposit = target.deposit
-    args = (deposit.metadata, target.options, file_jobs(deposit) if files is None else files)
-    if connector.uses_schema:
-        problems = connector.validate(*args, schema=target.account.schema)  # type: ignore[call-arg]
-    else:
-        problems = connector.validate(*args)
+    problems = connector.validate(
+        deposit.metadata,
+        target.options,
+        file_jobs(deposit) if files is None else files,
+        target.account.schema or {},
+    )
     if deposit.files.filter(status=FileStatus.RECEIVING).exists():
         problems.append(
             Problem(
@@ -125,27 +127,39 @@ def remove_target(target: Target, *, user: User) -> None:
     target.delete()
 
 
+# Which actions the lifecycle allows in which local state; the connector says which of
+# them its repository has in the target's remote phase (``Connector.offered``).
+LOCAL_STATES: dict[Action, set[str]] = {
+    Action.PUBLISH: {State.READY},
+    Action.NEW_VERSION: {State.PUBLISHED},
+    Action.EDIT: {State.PUBLISHED},
+    Action.DISCARD: {State.PUBLISHED, State.FAILED},
+    Action.DELETE: {State.READY, State.DRAFT, State.FAILED},
+}
+
+
+def remote_phase(target: Target) -> RemotePhase:
+    return registry.get(target.account.kind).phase(
+        remote_id=target.remote_id,
+        remote_state=target.remote_state,
+        published=target.published_at is not None,
+    )
+
+
+def offered_actions(target: Target) -> list[ActionSpec]:
+    """What a person may ask of the target now, as its repository declares it."""
+    if target.in_flight:
+        return []
+    connector = registry.get(target.account.kind)
+    return [
+        spec
+        for spec in connector.offered(remote_phase(target))
+        if target.state in LOCAL_STATES[Action(spec.action)]
+    ]
+
+
 def allowed_actions(target: Target) -> list[Action]:
-    state = target.state
-    if state == State.READY:
-        actions = [Action.PUBLISH]
-        if target.remote_id and not target.published_at:
-            actions.append(Action.DELETE)
-        return actions
-    if state == State.DRAFT:
-        return [Action.DELETE] if target.remote_id and not target.published_at else []
-    if state == State.PUBLISHED:
-        if target.remote_state == "inprogress":  # an edit is open on the repository
-            return [Action.EDIT, Action.DISCARD]
-        return [Action.NEW_VERSION, Action.EDIT]
-    if state == State.FAILED:
-        actions = []
-        if target.remote_id and not target.published_at:
-            actions.append(Action.DELETE)
-        if target.published_at and target.remote_state == "inprogress":
-            actions.append(Action.DISCARD)
-        return actions
-    return []
+    return [Action(spec.action) for spec in offered_actions(target)]
 
 
 def request(target: Target, action: str, *, user: User) -> Target:
@@ -214,6 +228,9 @@ def retry(target: Target, *, user: User) -> Target:
 def _why_not(target: Target, action: Action) -> str:
     if target.in_flight:
         return "A worker is already on this target; wait for it to finish."
+    connector = registry.get(target.account.kind)
+    if connector.action_spec(action) is None:
+        return f"{connector.label} has no '{action.label}': it is never offered there."
     if action == Action.PUBLISH and target.state == State.DRAFT:
         return "Fix the problems listed for this repository first."
     if action == Action.PUBLISH and target.state == State.PUBLISHED:
@@ -228,28 +245,56 @@ def _why_not(target: Target, action: Action) -> str:
 
 
 def step_label(target: Target) -> str:
+    """What the target is doing, in its repository's words ("Uploading file 2 of 5")."""
     if target.state == State.QUEUED:
         return "Waiting for a worker"
-    step = target.current_step
-    if not step:
+    name = target.current_step
+    if not name:
         return target.get_state_display()
+    step = registry.get(target.account.kind).step(name)
     progress = target.progress or {}
-    if step == "upload" and progress.get("files_total"):
-        return f"Uploading {min(progress.get('files_done', 0) + 1, progress['files_total'])} of {progress['files_total']} files"
-    labels = {
-        "create": "Creating the draft",
-        "describe": "Sending metadata",
-        "publish": "Publishing",
-        "confirm": "Confirming",
-        "new_version": "Opening a new version",
-        "reconcile_files": "Reconciling files",
-        "edit": "Opening the record for editing",
-        "discard": "Discarding the edit",
-        "delete": "Deleting the remote draft",
-    }
-    if step in labels:
-        return labels[step]
-    return registry.get(target.account.kind).step_label(step)
+    return step.label_for(
+        int(progress.get("files_done") or 0), int(progress.get("files_total") or 0)
+    )
+
+
+def set_target_options(
+    target: Target,
+    changes: dict[str, Any],
+    *,
+    user: User,
+    message: str,
+    what: str = "repository options",
+) -> Target:
+    """The one place a target's repository-specific options change, whichever repository.
+
+    Only keys the connector declares (``option_keys``) may change; a value of None
+    removes the key. Not while a worker or a curator has the target; under a row lock,
+    written to the audit trail, then the deposit is validated again.
+    """
+    connector = registry.get(target.account.kind)
+    unknown = sorted(set(changes) - set(connector.option_keys))
+    if unknown:
+        raise NotAllowed(f"{connector.label} has no target option {', '.join(unknown)}.")
+    reason = edit_locked_reason([target], what)
+    if reason:
+        raise NotAllowed(reason)
+    with transaction.atomic():
+        locked = Target.objects.select_for_update().select_related("account").get(pk=target.pk)
+        if locked.in_flight:
+            raise NotAllowed("A worker just started on this target: try again when it is done.")
+        options = {k: v for k, v in locked.options.items() if k not in changes}
+        options.update({k: v for k, v in changes.items() if v not in (None, [], "", {})})
+        if options == locked.options:
+            return locked
+        before = locked.options
+        locked.options = options
+        locked.save(update_fields=["options", "updated"])
+        changed = sorted(k for k in set(before) | set(options) if before.get(k) != options.get(k))
+        record_event(locked, "options", user=user, message=message, data={"changed": changed})
+    revalidate(locked.deposit)
+    locked.refresh_from_db()
+    return locked
 
 
 def sync_remote_files(target: Target) -> list[RemoteFile]:
@@ -264,11 +309,11 @@ def sync_remote_files(target: Target) -> list[RemoteFile]:
             existing[name] = RemoteFile.objects.create(target=target, file=dfile, name=name)
         elif row.file_id != dfile.pk:  # replaced locally since it was sent: send again
             row.file = dfile
-            row.status = "pending"
+            row.status = FileState.PENDING
             row.bytes_sent = 0
             row.save(update_fields=["file", "status", "bytes_sent"])
     for name, row in existing.items():
-        if name not in files and row.status != "delete":
-            row.status = "delete"
+        if name not in files and row.status != FileState.DELETE:
+            row.status = FileState.DELETE
             row.save(update_fields=["status"])
     return list(existing.values())

@@ -6,15 +6,17 @@ rate budget; the job is read from the database so a re-run sees what was recorde
 
 from __future__ import annotations
 
+from typing import IO
+
 from deposits.models import ApiCall, Identifier, LinkedAccount, RemoteFile, Target
 from deposits.repositories import registry
-from deposits.repositories.base import FileJob, Job
+from deposits.repositories.base import FileJob, FileState, Job
 from deposits.repositories.http import CallRecord, HttpClient
-from deposits.repositories.limiter import get_limiter
+from deposits.repositories.limiter import Priority, get_limiter
 
 
 def build_client(
-    account: LinkedAccount, target: Target | None, *, priority: str = "interactive"
+    account: LinkedAccount, target: Target | None, *, priority: Priority = Priority.INTERACTIVE
 ) -> HttpClient:
     def record(call: CallRecord) -> None:
         ApiCall.objects.create(
@@ -28,10 +30,13 @@ def build_client(
             error=call.error[:2000],
         )
 
+    connector = registry.get(account.kind)
     return HttpClient(
         base_url=account.base_url,
         token=account.token,
-        connector=registry.get(account.kind),
+        label=connector.label,
+        parse_error=connector.parse_error,
+        auth_header=connector.auth_header,
         limiter=get_limiter(),
         limiter_key=account.limiter_key,
         windows=account.effective_rate_windows(),
@@ -54,7 +59,7 @@ def build_job(target: Target, remote_files: list[RemoteFile]) -> Job:
             sha256=rf.file.sha256 if rf.file else "",
             open=rf.file.blob.open if rf.file else _gone,
             remote_id=rf.remote_id,
-            status=rf.status,
+            status=FileState(rf.status),
             remote_checksum=rf.remote_checksum,
         )
         for rf in remote_files
@@ -75,5 +80,5 @@ def build_job(target: Target, remote_files: list[RemoteFile]) -> Job:
     )
 
 
-def _gone():  # type: ignore[no-untyped-def]
+def _gone() -> IO[bytes]:
     raise FileNotFoundError("this file was removed from the deposit")

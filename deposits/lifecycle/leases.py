@@ -18,7 +18,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from deposits.models import RemoteFile, State, Target
-from deposits.repositories.base import Job
+from deposits.repositories.base import FileState, Job
 
 
 def claim(target_id: int) -> str | None:
@@ -104,12 +104,12 @@ class ProgressWriter:
         self.target = target
         self.token = token
         self.last = 0.0
-        done = sum(1 for f in job.files if f.status == "done")
-        pending = [f for f in job.files if f.status not in ("done", "delete")]
+        done = sum(1 for f in job.files if f.status == FileState.DONE)
+        pending = list(job.pending_files())
         self.base = {
             "files_done": done,
             "files_total": done + len(pending),
-            "bytes_total": sum(f.size for f in job.files if f.status != "delete"),
+            "bytes_total": sum(f.size for f in job.live_files()),
         }
         Target.objects.filter(pk=target.pk).update(progress=self.base)
 
@@ -123,5 +123,5 @@ class ProgressWriter:
             lease_until=lease, progress={**self.base, "file": name, "bytes_sent": sent}
         )
         RemoteFile.objects.filter(target=self.target, name=name).update(
-            bytes_sent=sent, status="uploading"
+            bytes_sent=sent, status=FileState.UPLOADING
         )

@@ -12,6 +12,7 @@ from django.utils import timezone
 from deposits.models import Identifier, State, Target
 from deposits.repositories import registry
 from deposits.repositories.base import RepositoryError
+from deposits.repositories.limiter import Priority
 
 from .jobs import build_client, build_job
 from .states import enqueue, record_event
@@ -45,7 +46,7 @@ def reconcile() -> int:
             message=f"Resumed at step {target.current_step or 'start'}: the worker on it stopped",
         )
     for pk in crashed + lost:
-        enqueue(pk, priority="background")
+        enqueue(pk, priority=Priority.BACKGROUND)
     return len(crashed) + len(lost)
 
 
@@ -61,7 +62,7 @@ def poll_published(target_id: int) -> bool:
     job = build_job(target, list(target.remote_files.all()))
     try:
         result = connector.poll_published(
-            build_client(target.account, target, priority="background"), job
+            build_client(target.account, target, priority=Priority.BACKGROUND), job
         )
     except RepositoryError as exc:
         log.warning("polling target %s failed: %s", target_id, exc.message)

@@ -15,6 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from deposits.models import Deposit, Event, State, Target
+from deposits.repositories.limiter import Priority
 
 
 class NotAllowed(Exception):
@@ -108,31 +109,31 @@ def transition(
             )
 
 
-def enqueue(target_id: int, *, countdown: float = 0, priority: str = "interactive") -> None:
+def enqueue(
+    target_id: int, *, countdown: float = 0, priority: Priority = Priority.INTERACTIVE
+) -> None:
     """Ask a worker to advance the target once the current transaction commits.
 
     Sent by task name: the lifecycle never imports the tasks module (tasks -> lifecycle).
     """
-    queue = "interactive" if priority == "interactive" else "background"
 
     def send() -> None:
         current_app.send_task(
             "deposits.tasks.advance",
             args=[target_id],
-            kwargs={"priority": priority},
+            kwargs={"priority": priority.value},
             countdown=max(0.0, countdown),
-            queue=queue,
+            queue=priority.queue,
         )
 
     transaction.on_commit(send)
 
 
-def enqueue_verify(account_id: int, *, priority: str = "interactive") -> None:
+def enqueue_verify(account_id: int, *, priority: Priority = Priority.INTERACTIVE) -> None:
     """Check the token, then fetch the rules the repository publishes (if it does)."""
-    queue = "interactive" if priority == "interactive" else "background"
 
     def send() -> None:
-        current_app.send_task("deposits.tasks.verify_account", args=[account_id], queue=queue)
-        current_app.send_task("deposits.tasks.refresh_schema", args=[account_id], queue=queue)
+        for task in ("deposits.tasks.verify_account", "deposits.tasks.refresh_schema"):
+            current_app.send_task(task, args=[account_id], queue=priority.queue)
 
     transaction.on_commit(send)

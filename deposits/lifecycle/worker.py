@@ -32,11 +32,16 @@ from deposits.models import (
 from deposits.repositories import registry
 from deposits.repositories.base import (
     AuthError,
+    FileState,
     Job,
+    PermanentError,
+    Problem,
     RateLimited,
     RepositoryError,
+    StepKind,
     StepResult,
 )
+from deposits.repositories.limiter import Priority
 
 from .drafts import sync_remote_files
 from .jobs import build_client, build_job
@@ -52,10 +57,10 @@ class Outcome:
 
     again: bool = False
     countdown: float = 0.0
-    priority: str = "interactive"
+    priority: Priority = Priority.INTERACTIVE
 
 
-def advance(target_id: int, *, priority: str = "interactive") -> Outcome:
+def advance(target_id: int, *, priority: Priority = Priority.INTERACTIVE) -> Outcome:
     token = claim(target_id)
     if token is None:
         return Outcome()
@@ -94,14 +99,18 @@ def _fail_unexpectedly(target_id: int, token: str) -> None:
     )
 
 
-def _advance(target_id: int, token: str, priority: str) -> Outcome:
+def _advance(target_id: int, token: str, priority: Priority) -> Outcome:
     target = Target.objects.select_related("deposit", "account").get(pk=target_id)
     connector = registry.get(target.account.kind)
     remote_files = sync_remote_files(target)
     job = build_job(target, remote_files)
 
     if target.state == State.QUEUED:
-        steps = connector.steps(job)
+        try:
+            steps = connector.steps(target.action)
+        except PermanentError as exc:
+            _fail(target, token, exc.message, retryable=False)
+            return Outcome()
         transition(
             target,
             State.WORKING,
@@ -112,56 +121,27 @@ def _advance(target_id: int, token: str, priority: str) -> Outcome:
         )
     if target.step_index >= len(target.steps):
         return _finish(target, token)
-    step = target.steps[target.step_index]
+    step = connector.step(target.steps[target.step_index])
 
-    if step == "create" and not target.remote_id:
-        now = timezone.now()
-        if target.create_marker and target.create_started_at:
-            # A draft the interrupted call made needs time to show in the (index-backed) list.
-            due = target.create_started_at + timedelta(seconds=settings.CREATE_RETRY_GRACE_SECONDS)
-            if now < due:  # an earlier attempt may have made a draft: let the list catch up
-                release(target.pk, token)
-                return Outcome(again=True, countdown=(due - now).total_seconds(), priority=priority)
-        # Written before the side effect, so a crash after the remote create is findable.
-        marker = target.create_marker or f"deposit-portal:{uuid.uuid4().hex}"
-        Target.objects.filter(pk=target.pk).update(create_marker=marker, create_started_at=now)
-        target.create_marker = job.create_marker = marker
-        target.create_started_at = now
+    if step.kind == StepKind.CREATES_RECORD and not target.remote_id:
+        wait = _mark_create(target, job)
+        if wait is not None:  # an earlier attempt may have made a record: let the list catch up
+            release(target.pk, token)
+            return Outcome(again=True, countdown=wait, priority=priority)
 
     # Write-ahead, before the remote operation: a re-run knows it may have happened.
     job.resumed = target.step_started == target.step_index
-    started: dict[str, Any] = {"step_started": target.step_index}
-    Target.objects.filter(pk=target.pk).update(**started)
+    Target.objects.filter(pk=target.pk).update(step_started=target.step_index)
     target.step_started = target.step_index
-    marked = ""
-    if step == "upload":
-        upcoming = next(job.pending_files(), None)
-        if upcoming is not None and upcoming.status == "pending":
-            RemoteFile.objects.filter(target=target, name=upcoming.name).update(status="uploading")
-            marked = upcoming.name
+    marked = _mark_next_file(target, job) if step.kind == StepKind.SENDS_FILES else ""
 
     progress_state = ProgressWriter(target, token, job)
     client = build_client(target.account, target, priority=priority)
     try:
         with Heartbeat(target.pk, token):
-            result = connector.run_step(step, client, job, progress_state)
+            result = connector.run_step(step.name, client, job, progress_state)
     except RateLimited as exc:
-        wait = max(exc.retry_after or 1.0, 0.5)
-        undo: dict[str, Any] = {}
-        if client.writes_sent == 0:
-            # Refused before any write left (by our limiter, or a 429 on a read): nothing
-            # changed on the repository, so the next attempt is a first one, not a
-            # resumed one, and need not look before it acts (nor wait to look).
-            undo = {"step_started": None}
-            if step == "create":
-                undo["create_started_at"] = None
-            if marked:
-                RemoteFile.objects.filter(target=target, name=marked).update(status="pending")
-        release(target.pk, token, next_attempt_at=timezone.now() + timedelta(seconds=wait), **undo)
-        Target.objects.filter(pk=target.pk).update(
-            progress={**target.progress, "waiting": f"Waiting {wait:.0f}s for the rate budget"}
-        )
-        return Outcome(again=True, countdown=wait, priority=priority)
+        return _wait_for_budget(target, token, exc, step.kind, marked, client.writes_sent, priority)
     except AuthError as exc:
         LinkedAccount.objects.filter(pk=target.account_id).update(
             status=AccountStatus.FAILING, last_error=exc.message
@@ -169,13 +149,14 @@ def _advance(target_id: int, token: str, priority: str) -> Outcome:
         _fail(target, token, exc.message, retryable=False, problems=exc.problems)
         return Outcome()
     except RepositoryError as exc:
-        _record_file_failure(target, step, job, exc)
+        if step.kind == StepKind.SENDS_FILES:
+            _record_file_failure(target, job, exc)
         if exc.permanent:
             _fail(target, token, exc.message, retryable=False, problems=exc.problems)
             return Outcome()
         return _retry_later(target, token, exc, priority)
 
-    record_result(target, step, result)
+    record_result(target, step.name, result)
     if result.done:
         Target.objects.filter(pk=target.pk).update(step_index=F("step_index") + 1, attempts=0)
         target.step_index += 1
@@ -186,6 +167,61 @@ def _advance(target_id: int, token: str, priority: str) -> Outcome:
     # at background priority (80 % of a window) a backlog's confirms would wait for the
     # window to drain while holding their places among the account's active targets.
     return Outcome(again=True, priority=priority)
+
+
+def _mark_create(target: Target, job: Job) -> float | None:
+    """Before a step that creates the remote record: write the marker it carries.
+
+    A re-run after an interrupted create waits until a record the interrupted call may
+    have made shows in the repository's (index-backed) list; returns that wait, or None.
+    """
+    now = timezone.now()
+    if target.create_marker and target.create_started_at:
+        due = target.create_started_at + timedelta(seconds=settings.CREATE_RETRY_GRACE_SECONDS)
+        if now < due:
+            return (due - now).total_seconds()
+    # Written before the side effect, so a crash after the remote create is findable.
+    marker = target.create_marker or f"deposit-portal:{uuid.uuid4().hex}"
+    Target.objects.filter(pk=target.pk).update(create_marker=marker, create_started_at=now)
+    target.create_marker = job.create_marker = marker
+    target.create_started_at = now
+    return None
+
+
+def _mark_next_file(target: Target, job: Job) -> str:
+    """The file about to be sent is marked before its bytes move; returns its name."""
+    upcoming = next(job.pending_files(), None)
+    if upcoming is None or upcoming.status != FileState.PENDING:
+        return ""
+    RemoteFile.objects.filter(target=target, name=upcoming.name).update(status=FileState.UPLOADING)
+    return upcoming.name
+
+
+def _wait_for_budget(
+    target: Target,
+    token: str,
+    exc: RateLimited,
+    kind: StepKind,
+    marked: str,
+    writes_sent: int,
+    priority: Priority,
+) -> Outcome:
+    wait = max(exc.retry_after or 1.0, 0.5)
+    undo: dict[str, Any] = {}
+    if writes_sent == 0:
+        # Refused before any write left (by our limiter, or a 429 on a read): nothing
+        # changed on the repository, so the next attempt is a first one, not a
+        # resumed one, and need not look before it acts (nor wait to look).
+        undo = {"step_started": None}
+        if kind == StepKind.CREATES_RECORD:
+            undo["create_started_at"] = None
+        if marked:
+            RemoteFile.objects.filter(target=target, name=marked).update(status=FileState.PENDING)
+    release(target.pk, token, next_attempt_at=timezone.now() + timedelta(seconds=wait), **undo)
+    Target.objects.filter(pk=target.pk).update(
+        progress={**target.progress, "waiting": f"Waiting {wait:.0f}s for the rate budget"}
+    )
+    return Outcome(again=True, countdown=wait, priority=priority)
 
 
 def record_result(target: Target, step: str, result: StepResult) -> None:
@@ -204,15 +240,10 @@ def record_result(target: Target, step: str, result: StepResult) -> None:
         for name, value in fields.items():
             setattr(target, name, value)
         for name, update in result.file_updates.items():
-            allowed = {
-                k: v
-                for k, v in update.items()
-                if k in {"remote_id", "status", "remote_checksum", "bytes_sent"}
-            }
-            RemoteFile.objects.filter(target=target, name=name).update(**allowed)
+            RemoteFile.objects.filter(target=target, name=name).update(**update.changes())
         if result.files_removed:
             RemoteFile.objects.filter(
-                target=target, name__in=result.files_removed, status="delete"
+                target=target, name__in=result.files_removed, status=FileState.DELETE
             ).delete()
         for ident in result.identifiers:
             Identifier.objects.update_or_create(
@@ -225,20 +256,18 @@ def record_result(target: Target, step: str, result: StepResult) -> None:
             record_event(target, f"step:{step}", message=result.message)
 
 
-def _record_file_failure(target: Target, step: str, job: Job, exc: RepositoryError) -> None:
-    if step != "upload":
-        return
+def _record_file_failure(target: Target, job: Job, exc: RepositoryError) -> None:
     current = next(job.pending_files(), None)
     if current is not None:
         RemoteFile.objects.filter(target=target, name=current.name).update(
-            status="failed",
+            status=FileState.FAILED,
             last_error=exc.message[:2000],
             attempts=F("attempts") + 1,
             bytes_sent=0,
         )
 
 
-def _retry_later(target: Target, token: str, exc: RepositoryError, priority: str) -> Outcome:
+def _retry_later(target: Target, token: str, exc: RepositoryError, priority: Priority) -> Outcome:
     attempts = target.attempts + 1
     if attempts > settings.MAX_TRANSIENT_RETRIES:
         _fail(
@@ -269,7 +298,7 @@ def _fail(
     message: str,
     *,
     retryable: bool,
-    problems: list | None = None,  # type: ignore[type-arg]
+    problems: list[Problem] | None = None,
 ) -> None:
     target.refresh_from_db()
     remote = [p.as_dict() for p in (problems or [])]

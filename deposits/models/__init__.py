@@ -1,4 +1,4 @@
-from .accounts import AccountStatus, LinkedAccount, RepositoryKind
+from .accounts import AccountStatus, LinkedAccount
 from .audit import ApiCall, Event
 from .deposits import Deposit, DepositFile, FileStatus
 from .targets import (
@@ -29,7 +29,6 @@ __all__ = [
     "Membership",
     "RemoteFile",
     "RemoteFileStatus",
-    "RepositoryKind",
     "Role",
     "Scope",
     "State",

@@ -1,20 +1,13 @@
 from __future__ import annotations
 
-from typing import Any
-
 from django.db import models
 from django.utils import timezone
 
 from deposits import secrets
+from deposits.repositories import registry
+from deposits.repositories.limiter import RateWindow
 
 from .teams import Team
-
-
-class RepositoryKind(models.TextChoices):
-    ZENODO = "zenodo", "Zenodo"
-    DATAMETA = "datameta", "DataMeta"
-    COSCINE = "coscine", "Coscine"
-    CRISTIN = "cristin", "Cristin"
 
 
 class AccountStatus(models.TextChoices):
@@ -27,7 +20,8 @@ class LinkedAccount(models.Model):
     """A team's credentials for one repository instance."""
 
     team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="accounts")
-    kind = models.CharField(max_length=16, choices=RepositoryKind.choices)
+    # the registered repositories (deposits/repositories/registry.py)
+    kind = models.CharField(max_length=16, choices=registry.choices)
     label = models.CharField(max_length=200)
     base_url = models.URLField(help_text="The repository's API root, e.g. https://zenodo.org/api")
     token_encrypted = models.TextField(editable=False)
@@ -74,7 +68,7 @@ class LinkedAccount(models.Model):
 
         return f"{urlsplit(self.base_url).netloc}:{self.pk}"
 
-    def effective_rate_windows(self) -> list[dict[str, Any]]:
-        from deposits.repositories import registry
-
-        return self.rate_windows or registry.get(self.kind).default_rate_windows
+    def effective_rate_windows(self) -> list[RateWindow]:
+        if self.rate_windows:
+            return [RateWindow.from_json(w) for w in self.rate_windows]
+        return list(registry.get(self.kind).default_rate_windows)

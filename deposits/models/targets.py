@@ -2,6 +2,8 @@ from __future__ import annotations
 
 from django.db import models
 
+from deposits.repositories.base import FileState
+
 from .accounts import LinkedAccount
 from .deposits import Deposit, DepositFile
 
@@ -91,12 +93,14 @@ class Target(models.Model):
         return self.state in IN_FLIGHT_STATES
 
 
-class RemoteFileStatus(models.TextChoices):
-    PENDING = "pending", "Pending"
-    UPLOADING = "uploading", "Uploading"
-    DONE = "done", "Uploaded"
-    DELETE = "delete", "To delete"
-    FAILED = "failed", "Failed"
+RemoteFileStatus = FileState  # the connectors' own type; choices below label each value
+REMOTE_FILE_CHOICES = [
+    (FileState.PENDING.value, "Pending"),
+    (FileState.UPLOADING.value, "Uploading"),
+    (FileState.DONE.value, "Uploaded"),
+    (FileState.DELETE.value, "To delete"),
+    (FileState.FAILED.value, "Failed"),
+]
 
 
 class RemoteFile(models.Model):
@@ -109,7 +113,7 @@ class RemoteFile(models.Model):
     name = models.CharField(max_length=255)
     remote_id = models.CharField(max_length=200, blank=True)
     status = models.CharField(
-        max_length=16, choices=RemoteFileStatus.choices, default=RemoteFileStatus.PENDING
+        max_length=16, choices=REMOTE_FILE_CHOICES, default=FileState.PENDING.value
     )
     bytes_sent = models.BigIntegerField(default=0)
     remote_checksum = models.CharField(max_length=100, blank=True)

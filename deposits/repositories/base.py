@@ -1,7 +1,18 @@
 """The contract between the lifecycle and a repository's connector.
 
-A connector is plain Python: it never imports Django models, views or tasks. The
-lifecycle hands it a ``Job`` (a snapshot of one target read from the database) and an
+A connector is plain Python: it never imports Django models, views or tasks. It
+**declares** what its repository can do, and the pages and the lifecycle read only these
+declarations (DESIGN.md "Which way the imports go"):
+
+* ``actions``: each action (publish, new version, edit, discard, delete) with its label,
+  the remote phases it exists in, the wording of its confirmation in the repository's
+  own terms, and its ordered ``Step``s, each with a label and a ``StepKind``;
+* ``identifier_schemes``: what it hands back (DOI, submission ids...), with labels and
+  resolvers; ``link_keys``: which of its links play which ``LinkRole``;
+* ``option_keys``: the keys of ``Target.options`` it owns (Zenodo communities, a
+  DataMeta sample table), changed only through ``lifecycle.set_target_options``.
+
+The lifecycle hands it a ``Job`` (a snapshot of one target read from the database) and an
 ``HttpClient``; the connector does exactly one remote operation per ``run_step`` call and
 returns a ``StepResult`` that the lifecycle records before queueing the next step.
 """
@@ -10,106 +21,66 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import IO, TYPE_CHECKING, Any, ClassVar
+
+from .errors import (
+    AuthError,
+    ChecksumMismatch,
+    NotFound,
+    PermanentError,
+    Problem,
+    RateLimited,
+    RepositoryError,
+    TransientError,
+    UnsafeURL,
+    ValidationFailed,
+)
+from .limiter import RateWindow
 
 if TYPE_CHECKING:
     from .http import HttpClient
 
-
-# --------------------------------------------------------------------------- problems
-
-
-@dataclass(frozen=True)
-class Problem:
-    """One thing wrong with a deposit, attached to the field it concerns.
-
-    ``field`` is a dotted path into the neutral metadata ("creators.0.orcid", "license"),
-    "files", "options.<key>" for a target option, or "" for the deposit as a whole.
-    ``source`` is "portal" for our own checks of the repository's rules, or the
-    repository kind ("zenodo") when the repository itself said it.
-    """
-
-    field: str
-    message: str
-    source: str = "portal"
-    repository: str = ""
-
-    def as_dict(self) -> dict[str, str]:
-        return {
-            "field": self.field,
-            "message": self.message,
-            "source": self.source,
-            "repository": self.repository,
-        }
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Problem:
-        return cls(
-            field=str(data.get("field", "")),
-            message=str(data.get("message", "")),
-            source=str(data.get("source", "portal")),
-            repository=str(data.get("repository", "")),
-        )
+__all__ = [
+    "ActionSpec",
+    "AuthError",
+    "ChecksumMismatch",
+    "Connector",
+    "FileJob",
+    "FileState",
+    "FileUpdate",
+    "IdentifierOut",
+    "IdentifierScheme",
+    "Identity",
+    "Job",
+    "LinkRole",
+    "NotFound",
+    "PermanentError",
+    "Problem",
+    "ProgressFn",
+    "RateLimited",
+    "RemotePhase",
+    "RepositoryError",
+    "Step",
+    "StepKind",
+    "StepResult",
+    "TransientError",
+    "UnsafeURL",
+    "ValidationFailed",
+]
 
 
-# --------------------------------------------------------------------------- errors
+# --------------------------------------------------------------------------- files
 
 
-class RepositoryError(Exception):
-    """A remote operation failed. ``permanent`` decides: give up (True) or retry later."""
+class FileState(StrEnum):
+    """Where one deposit file stands on one target's repository."""
 
-    permanent: bool = True
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        status: int | None = None,
-        problems: list[Problem] | None = None,
-        retry_after: float | None = None,
-    ) -> None:
-        super().__init__(message)
-        self.message = message
-        self.status = status
-        self.problems = problems or []
-        self.retry_after = retry_after
-
-
-class TransientError(RepositoryError):
-    """Timeouts, resets, 5xx, gateway HTML pages: retry with backoff."""
-
-    permanent = False
-
-
-class RateLimited(TransientError):
-    """No budget now (ours or the server's): re-queue for ``retry_after`` seconds."""
-
-
-class ChecksumMismatch(TransientError):
-    """The repository holds different bytes than we sent: upload that file again."""
-
-
-class PermanentError(RepositoryError):
-    permanent = True
-
-
-class AuthError(PermanentError):
-    """401/403 or an expired token: a person must relink the account."""
-
-
-class ValidationFailed(PermanentError):
-    """The repository rejected the metadata; ``problems`` say which fields."""
-
-
-class NotFound(PermanentError):
-    pass
-
-
-class UnsafeURL(PermanentError):
-    """A URL outside ALLOWED_REPOSITORY_HOSTS; nothing was sent."""
-
-
-# --------------------------------------------------------------------------- jobs
+    PENDING = "pending"  # not sent (or to be sent again)
+    UPLOADING = "uploading"  # written before its bytes move: a re-run looks first
+    DONE = "done"  # the repository holds it with our checksum
+    DELETE = "delete"  # removed from the deposit: to delete remotely
+    FAILED = "failed"
 
 
 @dataclass
@@ -120,8 +91,41 @@ class FileJob:
     sha256: str
     open: Callable[[], IO[bytes]]
     remote_id: str = ""
-    status: str = "pending"  # pending | uploading | done | delete | failed
+    status: FileState = FileState.PENDING
     remote_checksum: str = ""
+
+
+@dataclass(frozen=True)
+class FileUpdate:
+    """What a step changed about one file; ``None`` leaves a value as it is."""
+
+    status: FileState | None = None
+    remote_id: str | None = None
+    remote_checksum: str | None = None
+    bytes_sent: int | None = None
+
+    @classmethod
+    def done(cls, remote_id: str, checksum: str, *, bytes_sent: int | None = None) -> FileUpdate:
+        """Held by the repository with ``checksum`` ("md5:<hex>")."""
+        return cls(FileState.DONE, remote_id, checksum, bytes_sent)
+
+    @classmethod
+    def reset(cls) -> FileUpdate:
+        """To be sent again from the start."""
+        return cls(FileState.PENDING, "", "", 0)
+
+    def changes(self) -> dict[str, Any]:
+        """The columns of ``RemoteFile`` to update."""
+        values = {
+            "status": self.status,
+            "remote_id": self.remote_id,
+            "remote_checksum": self.remote_checksum,
+            "bytes_sent": self.bytes_sent,
+        }
+        return {k: v for k, v in values.items() if v is not None}
+
+
+# --------------------------------------------------------------------------- jobs
 
 
 @dataclass
@@ -131,7 +135,7 @@ class Job:
     target_id: int
     action: str  # publish | new_version | edit | discard | delete
     metadata: dict[str, Any]  # neutral metadata (deposits/metadata.py)
-    options: dict[str, Any]  # repository-specific target options
+    options: dict[str, Any]  # repository-specific target options (``option_keys``)
     files: list[FileJob]
     remote_id: str = ""
     remote_state: str = ""
@@ -152,7 +156,11 @@ class Job:
     schema: dict[str, Any] = field(default_factory=dict)
 
     def pending_files(self) -> Iterator[FileJob]:
-        return (f for f in self.files if f.status != "done" and f.status != "delete")
+        return (f for f in self.files if f.status not in (FileState.DONE, FileState.DELETE))
+
+    def live_files(self) -> list[FileJob]:
+        """The files the deposit still has (not removed from it)."""
+        return [f for f in self.files if f.status != FileState.DELETE]
 
 
 @dataclass
@@ -172,8 +180,7 @@ class StepResult:
     remote_id: str | None = None
     remote_state: str | None = None
     remote_links: dict[str, Any] | None = None
-    # by file name: any of remote_id, status, remote_checksum, bytes_sent
-    file_updates: dict[str, dict[str, Any]] = field(default_factory=dict)
+    file_updates: dict[str, FileUpdate] = field(default_factory=dict)  # by file name
     identifiers: list[IdentifierOut] = field(default_factory=list)
     # names of remote files that are gone (deleted remotely)
     files_removed: list[str] = field(default_factory=list)
@@ -192,6 +199,89 @@ class Identity:
     expires_at: str | None = None  # ISO 8601, when the repository says
 
 
+# --------------------------------------------------------------------------- declarations
+
+
+class StepKind(StrEnum):
+    """What a step does remotely: the lifecycle's write-ahead and progress key on this."""
+
+    CREATES_RECORD = "creates_record"  # marker first, adopt on a re-run, wait for the index
+    SENDS_FILES = "sends_files"  # one file per call, each marked before its bytes move
+    DESCRIBES = "describes"
+    PUBLISHES = "publishes"
+    CONFIRMS = "confirms"
+    OTHER = "other"
+
+
+@dataclass(frozen=True)
+class Step:
+    name: str
+    label: str  # while it runs: "Creating the Zenodo draft"
+    kind: StepKind = StepKind.OTHER
+    # SENDS_FILES only: the label once the counts are known, "{n}" of "{total}"
+    files_label: str = ""
+
+    def label_for(self, files_done: int, files_total: int) -> str:
+        if self.files_label and files_total:
+            return self.files_label.format(n=min(files_done + 1, files_total), total=files_total)
+        return self.label
+
+
+class RemotePhase(StrEnum):
+    """What the repository holds of a target, as far as actions are concerned."""
+
+    NONE = "none"  # nothing yet
+    DRAFT = "draft"  # an unpublished draft (or staged items)
+    PUBLISHED = "published"
+    EDITING = "editing"  # published, with unpublished changes open on the repository
+
+
+@dataclass(frozen=True)
+class ActionSpec:
+    """One thing a person can ask of a target on this repository."""
+
+    action: str  # publish | new_version | edit | discard | delete (models.Action)
+    label: str  # the button, in the repository's terms
+    phases: frozenset[RemotePhase]  # offered only while the target is in one of these
+    steps: tuple[Step, ...]
+    # What happens and what cannot be undone, shown on the confirmation page; an
+    # action with no consequences listed runs without asking.
+    consequences: tuple[str, ...] = ()
+    danger: bool = False  # destroys something remote (styled and worded as such)
+
+    @property
+    def confirm(self) -> bool:
+        return bool(self.consequences)
+
+
+@dataclass(frozen=True)
+class IdentifierScheme:
+    """A kind of identifier the repository hands back."""
+
+    scheme: str  # as stored on Identifier.scheme; with ``prefix`` the start of it
+    label: str  # "DOI", "DataMeta submission"
+    resolver: str = ""  # "https://doi.org/{value}"; "" when it resolves nowhere public
+    cited: bool = False  # the one citations and badges name
+    prefix: bool = False  # "datameta-result:" names a family (one scheme per field)
+
+    def matches(self, scheme: str) -> bool:
+        return scheme.startswith(self.scheme) if self.prefix else scheme == self.scheme
+
+    def url(self, value: str) -> str:
+        return self.resolver.format(value=value) if self.resolver else ""
+
+    def label_for(self, scheme: str) -> str:
+        """The label of one stored scheme: a family's member adds its own name."""
+        if self.prefix and scheme != self.scheme:
+            return f"{self.label} {scheme[len(self.scheme) :]}"
+        return self.label
+
+
+class LinkRole(StrEnum):
+    RECORD = "record"  # the record's page for people
+    LATEST = "latest"  # the page of the latest version
+
+
 # --------------------------------------------------------------------------- connector
 
 
@@ -199,27 +289,68 @@ class Connector:
     kind: ClassVar[str]
     label: ClassVar[str]
     default_base_url: ClassVar[str] = ""
-    # Windows of the shared limiter: [{"limit": 100, "seconds": 60}, ...]
-    default_rate_windows: ClassVar[list[dict[str, int]]] = [{"limit": 60, "seconds": 60}]
-    # Identifier scheme people cite, for the dashboard ("doi", "handle", ...)
-    identifier_scheme: ClassVar[str] = "doi"
+    # Windows of the shared limiter; an account may set its own.
+    default_rate_windows: ClassVar[tuple[RateWindow, ...]] = (RateWindow(60, 60),)
     # How the token travels: ("Authorization", "Bearer {token}") or ("Access-Token", "{token}")
     auth_header: ClassVar[tuple[str, str]] = ("Authorization", "Bearer {token}")
 
+    actions: ClassVar[tuple[ActionSpec, ...]] = ()
+    identifier_schemes: ClassVar[tuple[IdentifierScheme, ...]] = ()
+    link_keys: ClassVar[dict[LinkRole, tuple[str, ...]]] = {}
+    option_keys: ClassVar[tuple[str, ...]] = ()
+
     # True when the repository publishes rules that validation needs (fetch_schema).
     uses_schema: ClassVar[bool] = False
-
-    def validate(
-        self, metadata: dict[str, Any], options: dict[str, Any], files: list[FileJob]
-    ) -> list[Problem]:
-        """The repository's rules, checked locally before anything is sent.
-
-        Connectors with ``uses_schema`` are called with a keyword ``schema=`` too.
-        """
-        raise NotImplementedError
-
     # True when results keep arriving after publishing (DataMeta service executions).
     polls_after_publish: ClassVar[bool] = False
+
+    # ---------------------------------------------------------------- declarations read
+
+    def action_spec(self, action: str) -> ActionSpec | None:
+        return next((a for a in self.actions if a.action == action), None)
+
+    def phase(self, *, remote_id: str, remote_state: str, published: bool) -> RemotePhase:
+        """Which phase a target's remote record is in (override for open edits)."""
+        if not remote_id:
+            return RemotePhase.NONE
+        return RemotePhase.PUBLISHED if published else RemotePhase.DRAFT
+
+    def offered(self, phase: RemotePhase) -> list[ActionSpec]:
+        return [a for a in self.actions if phase in a.phases]
+
+    def step(self, name: str) -> Step:
+        """The declaration of a step, whichever action it belongs to."""
+        for spec in self.actions:
+            for step in spec.steps:
+                if step.name == name:
+                    return step
+        return Step(name, name.replace("_", " ").capitalize())
+
+    def scheme(self, scheme: str) -> IdentifierScheme:
+        found = next((s for s in self.identifier_schemes if s.matches(scheme)), None)
+        return found or IdentifierScheme(scheme, scheme.upper())
+
+    def link(self, role: LinkRole, links: dict[str, Any]) -> str:
+        """The first of the role's link keys the repository gave (untrusted: the page
+        shows it only if it is http(s))."""
+        for key in self.link_keys.get(role, ()):
+            value = links.get(key)
+            if isinstance(value, str) and value:
+                return value
+        return ""
+
+    # ---------------------------------------------------------------- remote work
+
+    def validate(
+        self,
+        metadata: dict[str, Any],
+        options: dict[str, Any],
+        files: list[FileJob],
+        schema: dict[str, Any],
+    ) -> list[Problem]:
+        """The repository's rules, checked locally before anything is sent. ``schema`` is
+        what ``fetch_schema`` returned ({} for repositories that publish none)."""
+        raise NotImplementedError
 
     def poll_published(self, client: HttpClient, job: Job) -> StepResult:
         """One background look at a published record for results that arrived since."""
@@ -229,9 +360,12 @@ class Connector:
         """The rules the repository publishes (cached per account by a worker)."""
         return {}
 
-    def steps(self, job: Job) -> list[str]:
-        """The ordered step names ``job.action`` needs on this repository."""
-        raise NotImplementedError
+    def steps(self, action: str) -> list[str]:
+        """The ordered step names of ``action`` on this repository."""
+        spec = self.action_spec(action)
+        if spec is None:
+            raise PermanentError(f"{self.label} has no action '{action}'.")
+        return [step.name for step in spec.steps]
 
     def run_step(self, step: str, client: HttpClient, job: Job, progress: ProgressFn) -> StepResult:
         """Do one remote operation of ``step``; idempotent when re-run after a crash."""
@@ -244,6 +378,3 @@ class Connector:
     def parse_error(self, status: int, body: bytes, content_type: str) -> RepositoryError:
         """Turn an error reply into a typed error with problems mapped to neutral fields."""
         raise NotImplementedError
-
-    def step_label(self, step: str, job: Job | None = None) -> str:
-        return step.replace("_", " ").capitalize()

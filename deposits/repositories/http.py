@@ -20,8 +20,8 @@ from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 import requests
 from django.conf import settings
 
-from .base import Connector, RateLimited, RepositoryError, TransientError, UnsafeURL
-from .limiter import Limiter, parse_retry_after
+from .errors import RateLimited, RepositoryError, TransientError, UnsafeURL
+from .limiter import Limiter, Priority, RateWindow, parse_retry_after
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +42,8 @@ _SECRET_IN_TEXT = re.compile(
     r"(?i)((?:access_token|token|api[_-]?key|apikey|secret|password|signature)=)[^&\s\"'<>]+"
 )
 _BEARER_IN_TEXT = re.compile(r"(?i)(bearer\s+)[A-Za-z0-9._~+/=-]+")
+# (status, body, content type) -> the typed error; each connector has its own reader.
+ErrorParser = Callable[[int, bytes, str], RepositoryError]
 _RATE_HEADERS = ("x-ratelimit-limit", "x-ratelimit-remaining", "x-ratelimit-reset", "retry-after")
 
 
@@ -164,18 +166,22 @@ class HttpClient:
         *,
         base_url: str,
         token: str,
-        connector: Connector,
+        label: str,
+        parse_error: ErrorParser,
+        auth_header: tuple[str, str] = ("Authorization", "Bearer {token}"),
         limiter: Limiter | None,
         limiter_key: str,
-        windows: list[dict[str, Any]],
-        priority: str = "interactive",
+        windows: list[RateWindow],
+        priority: Priority = Priority.INTERACTIVE,
         record: Callable[[CallRecord], None] | None = None,
         allowed_hosts: list[str] | None = None,
         session: requests.Session | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self._token = token
-        self.connector = connector
+        self.label = label
+        self.parse_error = parse_error
+        self.auth_header = auth_header
         self.limiter = limiter
         self.limiter_key = limiter_key
         self.windows = windows
@@ -193,7 +199,7 @@ class HttpClient:
         self._check(self.base_url)
 
     def __repr__(self) -> str:  # never show the token, even in a debugger or a traceback
-        return f"<HttpClient {self.connector.kind} {self.base_url}>"
+        return f"<HttpClient {self.label} {self.base_url}>"
 
     # ------------------------------------------------------------------ public
 
@@ -258,7 +264,7 @@ class HttpClient:
             return response.json()
         except ValueError:
             raise TransientError(
-                f"{self.connector.label} answered {response.status_code} with a body that is "
+                f"{self.label} answered {response.status_code} with a body that is "
                 "not JSON; retrying."
             ) from None
 
@@ -274,7 +280,7 @@ class HttpClient:
     def _headers(self, extra: Mapping[str, str] | None, auth: bool) -> dict[str, str]:
         headers = {"User-Agent": settings.HTTP_USER_AGENT, "Accept": "application/json"}
         if auth:
-            name, template = self.connector.auth_header
+            name, template = self.auth_header
             headers[name] = template.format(token=self._token)
         headers.update(extra or {})
         return headers
@@ -285,7 +291,7 @@ class HttpClient:
         wait = self.limiter.acquire(self.limiter_key, self.windows, priority=self.priority)
         if wait > 0:
             raise RateLimited(
-                f"The {self.connector.label} request budget of this account is used up; "
+                f"The {self.label} request budget of this account is used up; "
                 f"the next request can go in {wait:.0f} s.",
                 retry_after=wait,
             )
@@ -323,7 +329,7 @@ class HttpClient:
                 raise self._error(response)
             return response
         raise TransientError(
-            f"{self.connector.label} redirected more than {MAX_REDIRECTS} times; retrying later."
+            f"{self.label} redirected more than {MAX_REDIRECTS} times; retrying later."
         )
 
     def _once(
@@ -385,7 +391,7 @@ class HttpClient:
         error = redact_text(error, self._token)
         log.info(
             "%s %s %s %s %d ms%s",
-            self.connector.kind,
+            self.label,
             method,
             url,
             status if status is not None else "-",
@@ -398,7 +404,7 @@ class HttpClient:
     def _transport_error(
         self, exc: requests.RequestException, timeout: float | tuple[float, float]
     ) -> RepositoryError:
-        label = self.connector.label
+        label = self.label
         connect, read = timeout if isinstance(timeout, tuple) else (timeout, timeout)
         if isinstance(exc, requests.ConnectTimeout):
             message = f"{label} could not be reached within {connect:.0f} s; retrying."
@@ -417,7 +423,7 @@ class HttpClient:
         return TransientError(message)
 
     def _error(self, response: requests.Response) -> RepositoryError:
-        error = self.connector.parse_error(
+        error = self.parse_error(
             response.status_code, response.content, response.headers.get("Content-Type", "")
         )
         if error.status is None:

@@ -18,12 +18,46 @@ import email.utils
 import math
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from enum import StrEnum
 from functools import cache
 from typing import Any
 
 import redis
 from django.conf import settings
+
+
+class Priority(StrEnum):
+    """Who is waiting: a person (interactive) or nobody (background polling, reconciling).
+
+    The one place a priority meets a Celery queue: each has a queue of its own name, so
+    workers can be dedicated to interactive work (README "Running on several machines").
+    """
+
+    INTERACTIVE = "interactive"
+    BACKGROUND = "background"
+
+    @property
+    def queue(self) -> str:
+        return self.value
+
+
+@dataclass(frozen=True)
+class RateWindow:
+    """At most ``limit`` requests in any ``seconds``-long window."""
+
+    limit: int
+    seconds: int
+
+    @classmethod
+    def from_json(cls, data: Any) -> RateWindow:
+        """From the stored form ``{"limit": 100, "seconds": 60}``."""
+        return cls(int(data["limit"]), int(data["seconds"]))
+
+    def as_json(self) -> dict[str, int]:
+        return {"limit": self.limit, "seconds": self.seconds}
+
 
 # Background work (polling, reconciling) may use this share of each window, so a person
 # pressing Publish always finds a slot (DESIGN.md "Interactive work goes ahead").
@@ -106,18 +140,18 @@ return 1
 """
 
 
-def _windows(windows: list[dict[str, Any]]) -> list[tuple[int, int]]:
+def _windows(windows: Iterable[RateWindow]) -> list[tuple[int, int]]:
     """(limit, seconds) pairs, shortest window first."""
-    pairs = [(int(w["limit"]), int(w["seconds"])) for w in windows]
+    pairs = [(w.limit, w.seconds) for w in windows]
     if not pairs or any(limit < 1 or seconds < 1 for limit, seconds in pairs):
         raise ValueError(f"rate windows need a positive limit and seconds: {windows!r}")
     return sorted(pairs, key=lambda pair: pair[1])
 
 
-def budget(limit: int, *, priority: str = "interactive") -> int:
+def budget(limit: int, *, priority: Priority = Priority.INTERACTIVE) -> int:
     """How many requests per window we allow ourselves under a server limit of ``limit``."""
     allowed = limit - max(1, math.ceil(limit * SAFETY_MARGIN))
-    if priority == "background":
+    if priority == Priority.BACKGROUND:
         allowed = math.floor(allowed * BACKGROUND_SHARE)
     return max(1, allowed)
 
@@ -165,7 +199,7 @@ class Limiter:
         return f"ratelimit:{{{key}}}:{seconds}s"
 
     def acquire(
-        self, key: str, windows: list[dict[str, Any]], *, priority: str = "interactive"
+        self, key: str, windows: Iterable[RateWindow], *, priority: Priority = Priority.INTERACTIVE
     ) -> float:
         """Take one slot in every window and return 0.0, or take none and return the wait.
 
@@ -173,7 +207,7 @@ class Limiter:
         interactive calls still find slots while pollers run flat out.
         """
         pairs = _windows(windows)
-        share = BACKGROUND_SHARE if priority == "background" else 1.0
+        share = BACKGROUND_SHARE if priority == Priority.BACKGROUND else 1.0
         keys = [self._meta_key(key)] + [self._window_key(key, s) for _, s in pairs]
         args: list[Any] = [share, SAFETY_MARGIN, uuid.uuid4().hex]
         for limit, seconds in pairs:
@@ -183,7 +217,7 @@ class Limiter:
     def observe(
         self,
         key: str,
-        windows: list[dict[str, Any]],
+        windows: Iterable[RateWindow],
         *,
         status: int,
         headers: Mapping[str, str],
@@ -227,7 +261,7 @@ class Limiter:
             args=["" if block is None else block, META_TTL_SECONDS, *fields],
         )
 
-    def usage(self, key: str, windows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    def usage(self, key: str, windows: Iterable[RateWindow]) -> list[dict[str, Any]]:
         """Per window: limit, seconds, used, remaining, resets_in, blocked, blocked_until.
 
         ``limit`` is the effective limit (shrunk if the server said so) and
@@ -265,7 +299,7 @@ class Limiter:
             )
         return out
 
-    def reset(self, key: str, windows: list[dict[str, Any]]) -> None:
+    def reset(self, key: str, windows: Iterable[RateWindow]) -> None:
         """Forget everything about ``key`` (tests, and an admin's "unblock" button)."""
         pairs = _windows(windows)
         self.redis.delete(self._meta_key(key), *(self._window_key(key, s) for _, s in pairs))

@@ -13,7 +13,9 @@ from django.utils.timesince import timesince
 
 from deposits import lifecycle
 from deposits.forms.metadata import Slot, field_path, slot_id
-from deposits.models import Identifier, RepositoryKind, Scope, Target
+from deposits.models import Identifier, Scope, Target
+from deposits.repositories import registry
+from deposits.repositories.base import Problem
 
 register = template.Library()
 
@@ -57,6 +59,14 @@ def error_slot_id(path: str) -> str:
     return slot_id(path)
 
 
+@register.simple_tag
+def problem_anchor(problem: Problem, target_id: int) -> str:
+    """Where a problem is shown: a target option's in its repository's panel."""
+    if problem.field.startswith("options."):
+        return f"target-panel-{target_id}"
+    return slot_id(problem.field)
+
+
 @register.filter
 def slot_at(slots: dict[str, Slot], path: str) -> Slot:
     return slots.get(path) or Slot(path, [], [])
@@ -80,8 +90,8 @@ def version_doi(target: Target) -> Identifier | None:
 def repository(kind: str) -> str:
     """ "zenodo" -> "Zenodo"."""
     try:
-        return str(RepositoryKind(kind).label)
-    except ValueError:
+        return registry.get(kind).label
+    except LookupError:
         return kind.capitalize() if kind else ""
 
 

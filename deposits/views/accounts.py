@@ -95,7 +95,9 @@ def account_edit(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     initial = {
         "label": account.label,
         "base_url": account.base_url,
-        "rate_windows": format_windows(account.rate_windows),
+        "rate_windows": format_windows(
+            account.effective_rate_windows() if account.rate_windows else []
+        ),
     }
     form = AccountForm(request.POST or None, initial=initial, account=account)
     if request.method == "POST" and form.is_valid():

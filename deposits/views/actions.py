@@ -15,28 +15,10 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from deposits import access, lifecycle
 from deposits.models import Action, Target
+from deposits.repositories import registry
 
-from .cards import CONFIRM_ACTIONS, DANGER_ACTIONS, target_card
+from .cards import target_card
 from .request import HtmxHttpRequest
-
-CONSEQUENCES = {
-    Action.PUBLISH: [
-        "{repo} mints a DOI and makes the record public as its access settings say.",
-        "A published record cannot be deleted: later changes need a new version or an edit.",
-    ],
-    Action.DISCARD: [
-        "The open edit of the published record on {repo} is thrown away.",
-        "The published record stays as it was before the edit.",
-    ],
-    Action.NEW_VERSION: [
-        "A new draft version opens on {repo}; the published version stays as it is.",
-    ],
-    Action.EDIT: ["The published record on {repo} is opened for editing its metadata."],
-    Action.DELETE: [
-        "The unpublished draft on {repo} is deleted, with the files uploaded to it.",
-        "Your deposit, its metadata and its files stay here.",
-    ],
-}
 
 
 def _card_or_page(request: HtmxHttpRequest, target: Target) -> HttpResponse:
@@ -66,20 +48,22 @@ def target_action(request: HtmxHttpRequest, pk: int, action: str) -> HttpRespons
         chosen = Action(action)
     except ValueError:
         raise Http404("No such action") from None
-    needs_confirmation = chosen in CONFIRM_ACTIONS and not request.POST.get("confirmed")
+    spec = registry.get(target.account.kind).action_spec(chosen)
+    if spec is None:
+        raise Http404(f"{target.account.get_kind_display()} has no such action")
+    needs_confirmation = spec.confirm and not request.POST.get("confirmed")
     if request.method == "GET" or needs_confirmation:
-        repo = target.account.get_kind_display()
         return render(
             request,
             "confirm.html",
             {
                 "deposit": target.deposit,
-                "title": f"{chosen.label} on {target.account.label}?",
-                "consequences": [line.format(repo=repo) for line in CONSEQUENCES.get(chosen, [])],
+                "title": f"{spec.label} on {target.account.label}?",
+                "consequences": list(spec.consequences),
                 "action_url": reverse("target-action", args=[target.pk, chosen.value]),
-                "confirm_label": f"{chosen.label} now",
-                "danger": chosen in DANGER_ACTIONS,
-                "irreversible": chosen in CONFIRM_ACTIONS,
+                "confirm_label": f"{spec.label} now",
+                "danger": spec.danger,
+                "irreversible": spec.confirm,
                 "action": chosen.value,
                 "cancel_url": reverse("deposit", args=[target.deposit_id]),
             },
@@ -89,7 +73,7 @@ def target_action(request: HtmxHttpRequest, pk: int, action: str) -> HttpRespons
     except lifecycle.NotAllowed as exc:
         messages.error(request, str(exc))
     else:
-        messages.success(request, f"{chosen.label}: queued for {target.account.label}.")
+        messages.success(request, f"{spec.label}: queued for {target.account.label}.")
     return _card_or_page(request, target)
 
 

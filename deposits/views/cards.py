@@ -16,13 +16,11 @@ from deposits.models import (
     Target,
 )
 from deposits.models.accounts import AccountStatus
-from deposits.repositories.base import Problem
+from deposits.repositories import registry
+from deposits.repositories.base import ActionSpec, LinkRole, Problem
 
 from .citation import citation
 
-# Actions that cannot be undone ask for an explicit confirmation first.
-CONFIRM_ACTIONS = {Action.PUBLISH, Action.DISCARD, Action.DELETE}
-DANGER_ACTIONS = {Action.DISCARD, Action.DELETE}
 EVENTS_SHOWN = 15
 
 
@@ -32,6 +30,30 @@ class ActionButton:
     label: str
     confirm: bool
     style: str
+
+
+@dataclass
+class ShownIdentifier:
+    """An identifier as the card shows it: its repository's label and resolver."""
+
+    identifier: Identifier
+    label: str
+    url: str
+
+    @property
+    def value(self) -> str:
+        return self.identifier.value
+
+    @property
+    def scheme(self) -> str:
+        return self.identifier.scheme
+
+    @property
+    def scope(self) -> str:
+        return self.identifier.scope
+
+    def get_scope_display(self) -> str:
+        return str(self.identifier.get_scope_display())
 
 
 @dataclass
@@ -54,13 +76,16 @@ class TargetCard:
     can_retry: bool
     problems: list[Problem]
     progress: Progress | None
-    doi_version: Identifier | None
-    doi_concept: Identifier | None
-    earlier_versions: list[Identifier]
-    other_identifiers: list[Identifier]
+    cited_label: str  # "DOI": what the version / all versions identifiers are
+    doi_version: ShownIdentifier | None
+    doi_concept: ShownIdentifier | None
+    earlier_versions: list[ShownIdentifier]
+    other_identifiers: list[ShownIdentifier]
+    badge: bool  # the cited identifier resolves publicly: a badge and a citation
     citation: str
     record_url: str
     latest_url: str
+    repository: str
     events: list[Event] = field(default_factory=list)
 
     @property
@@ -84,49 +109,66 @@ def _progress(target: Target, step: str) -> Progress | None:
     )
 
 
-def _button(action: Action) -> ActionButton:
-    style = "danger" if action in DANGER_ACTIONS else ""
-    if action == Action.PUBLISH:
+def _button(spec: ActionSpec) -> ActionButton:
+    style = "danger" if spec.danger else ""
+    if spec.action == Action.PUBLISH:
         style = "primary"
-    return ActionButton(action.value, action.label, action in CONFIRM_ACTIONS, style)
+    return ActionButton(spec.action, spec.label, spec.confirm, style)
+
+
+def _safe_link(url: str) -> str:
+    """A repository's link, shown only if it is http(s): it is untrusted input."""
+    return url if url.lower().startswith(("https://", "http://")) else ""
 
 
 def target_card(target: Target) -> TargetCard:
-    identifiers = list(target.identifiers.all())
-    dois = sorted(
-        (i for i in identifiers if i.scheme == "doi"), key=lambda i: (i.created, i.pk), reverse=True
+    connector = registry.get(target.account.kind)
+    shown = []
+    for ident in target.identifiers.all():
+        scheme = connector.scheme(ident.scheme)
+        url = _safe_link(ident.url or scheme.url(ident.value))
+        shown.append((scheme, ShownIdentifier(ident, scheme.label_for(ident.scheme), url)))
+    cited_scheme = next((s for s in connector.identifier_schemes if s.cited), None)
+    cited = sorted(
+        (i for s, i in shown if s is cited_scheme),
+        key=lambda i: (i.identifier.created, i.identifier.pk),
+        reverse=True,
     )
-    versions = [i for i in dois if i.scope == Scope.VERSION]
+    versions = [i for i in cited if i.scope == Scope.VERSION]
     version = versions[0] if versions else None
-    concept = next((i for i in dois if i.scope == Scope.CONCEPT), None)
+    concept = next((i for i in cited if i.scope == Scope.CONCEPT), None)
     step = lifecycle.step_label(target)
     links = target.remote_links or {}
     published = target.published_at is not None or target.state == State.PUBLISHED
-    cited = version or concept
+    named = version or concept
+    resolvable = bool(cited_scheme and cited_scheme.resolver)
     year = target.published_at.strftime("%Y") if target.published_at else ""
     year = str(target.deposit.metadata.get("publication_date", ""))[:4] or year
     return TargetCard(
         target=target,
         step=step,
         polling=target.in_flight,
-        actions=[_button(Action(a)) for a in lifecycle.allowed_actions(target)],
+        actions=[_button(spec) for spec in lifecycle.offered_actions(target)],
         can_retry=target.state == State.FAILED,
         problems=[Problem.from_dict(p) for p in target.problems],
         progress=_progress(target, step),
+        cited_label=cited_scheme.label if cited_scheme else "",
         doi_version=version,
         doi_concept=concept,
         earlier_versions=versions[1:],
-        other_identifiers=[i for i in identifiers if i.scheme != "doi"],
+        other_identifiers=[i for s, i in shown if s is not cited_scheme],
+        badge=resolvable and named is not None,
         citation=citation(
             target.deposit.metadata,
-            publisher=target.account.get_kind_display(),
-            doi=cited.value if cited else "",
+            publisher=connector.label,
+            doi=named.value,
             year=year,
         )
-        if published and cited
+        if published and named is not None and resolvable
         else "",
-        record_url=str(links.get("html") or links.get("record_html") or ""),
-        latest_url=str(links.get("latest_html") or ""),
+        record_url=_safe_link(connector.link(LinkRole.RECORD, links)),
+        latest_url=_safe_link(connector.link(LinkRole.LATEST, links)),
+        repository=connector.label,
         events=list(target.events.select_related("actor")[:EVENTS_SHOWN]),
     )
 

@@ -18,10 +18,11 @@ from deposits import access, lifecycle
 from deposits.forms import MetadataEditor, NewDepositForm, TargetsForm
 from deposits.forms.metadata import GROUPS, LICENSES, edit_rows, place_problems
 from deposits.metadata import clean
-from deposits.models import Deposit, Event, RepositoryKind, State, Target
+from deposits.models import Deposit, Event, State, Target
 from deposits.uploads import files_locked_reason
 
 from .cards import target_card
+from .panels import panels
 from .request import HtmxHttpRequest
 
 # Saves within this long of the previous one, by the same person, extend its audit line.
@@ -35,18 +36,8 @@ def _targets(deposit: Deposit) -> list[Target]:
     )
 
 
-def _zenodo(targets: list[Target]) -> list[Target]:
-    return [t for t in targets if t.account.kind == RepositoryKind.ZENODO]
-
-
-def _editor(deposit: Deposit, targets: list[Target], data: Any = None) -> MetadataEditor:
-    zenodo = _zenodo(targets)
-    return MetadataEditor(
-        data,
-        metadata=deposit.metadata,
-        communities=list(zenodo[0].options.get("communities") or []) if zenodo else [],
-        show_communities=bool(zenodo),
-    )
+def _editor(deposit: Deposit, data: Any = None) -> MetadataEditor:
+    return MetadataEditor(data, metadata=deposit.metadata)
 
 
 def metadata_locked_reason(targets: list[Target]) -> str:
@@ -67,8 +58,14 @@ def published_note(targets: list[Target]) -> str:
 def page_context(
     deposit: Deposit, targets: list[Target], editor: MetadataEditor | None = None
 ) -> dict[str, Any]:
-    editor = editor or _editor(deposit, targets)
-    placed = place_problems(lifecycle.problems_by_field(deposit), [*editor.paths(), "files"])
+    editor = editor or _editor(deposit)
+    # A target's options have their place in its repository's panel.
+    by_field = {
+        path: problems
+        for path, problems in lifecycle.problems_by_field(deposit).items()
+        if not path.startswith("options.")
+    }
+    placed = place_problems(by_field, [*editor.paths(), "files"])
     chosen = [t.account_id for t in targets]
     return {
         "deposit": deposit,
@@ -76,6 +73,7 @@ def page_context(
         "form": editor.form,
         "slots": editor.slots(placed, "files", ""),
         "cards": [target_card(t) for t in targets],
+        "panels": panels(targets),
         "files": list(deposit.files.all()),
         "files_locked": files_locked_reason(deposit),
         "metadata_locked": metadata_locked_reason(targets),
@@ -142,7 +140,7 @@ def deposit_metadata(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     targets = _targets(deposit)
     row_op = request.POST.get("row", "")
     data = edit_rows(request.POST, row_op) if row_op else request.POST
-    editor = _editor(deposit, targets, data)
+    editor = _editor(deposit, data)
     locked = metadata_locked_reason(targets)
     saved = False
     if not locked and editor.is_valid():
@@ -189,16 +187,7 @@ def _save(
     old = deposit.metadata
     new = editor.to_metadata(old)
     changed = sorted(k for k in set(old) | set(new) if old.get(k) != new.get(k))
-    communities = editor.communities()
     with transaction.atomic():
-        for target in _zenodo(targets):
-            if list(target.options.get("communities") or []) != communities:
-                options = {k: v for k, v in target.options.items() if k != "communities"}
-                if communities:
-                    options["communities"] = communities
-                target.options = options
-                target.save(update_fields=["options"])
-                changed.append("options.communities")
         if changed:
             deposit.metadata = new
             deposit.save()

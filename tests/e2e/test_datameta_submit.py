@@ -12,8 +12,8 @@ import pytest
 import requests
 
 from deposits import lifecycle
-from deposits.lifecycle import datameta_sheets
 from deposits.models import Action, Identifier, LinkedAccount, State, Target, Team
+from deposits.repositories.datameta import sheets as datameta_sheets
 from tests.factories import AccountFactory, DepositFactory, TargetFactory, add_file
 from tests.livesystem import LiveSystem, wait_until
 

@@ -9,19 +9,38 @@ import pytest
 
 from deposits.repositories import registry
 from deposits.repositories.base import (
+    ActionSpec,
     Connector,
     FileJob,
+    FileState,
+    FileUpdate,
     IdentifierOut,
     Job,
     Problem,
+    RemotePhase,
+    Step,
+    StepKind,
     StepResult,
+)
+from deposits.repositories.limiter import RateWindow
+
+SEND = (
+    Step("create", "Creating", StepKind.CREATES_RECORD),
+    Step("upload", "Uploading", StepKind.SENDS_FILES, files_label="Uploading file {n} of {total}"),
+    Step("publish", "Publishing", StepKind.PUBLISHES),
 )
 
 
 class ScriptedConnector(Connector):
     kind = "zenodo"
     label = "Scripted"
-    default_rate_windows = [{"limit": 1000, "seconds": 60}]
+    default_rate_windows = (RateWindow(1000, 60),)
+    actions = (
+        ActionSpec("publish", "Publish", frozenset({RemotePhase.NONE, RemotePhase.DRAFT}), SEND),
+        ActionSpec(
+            "delete", "Delete", frozenset({RemotePhase.DRAFT}), (Step("delete", "Deleting"),)
+        ),
+    )
 
     def __init__(self) -> None:
         self.calls: list[tuple[str, Job]] = []
@@ -30,16 +49,13 @@ class ScriptedConnector(Connector):
         self.on_step: dict[str, Callable[[Job], StepResult]] = {}
         self.uploaded: list[str] = []
 
-    def validate(self, metadata: dict[str, Any], options: dict[str, Any], files: list[FileJob]):  # type: ignore[no-untyped-def]
+    def validate(  # type: ignore[override]
+        self, metadata: dict[str, Any], options: dict[str, Any], files: list[FileJob], schema: Any
+    ) -> list[Problem]:
         problems = list(self.problems)
         if not metadata.get("title"):
             problems.append(Problem("title", "Add a title.", repository="zenodo"))
         return problems
-
-    def steps(self, job: Job) -> list[str]:
-        if job.action == "delete":
-            return ["delete"]
-        return ["create", "upload", "publish"]
 
     def run_step(self, step, client, job, progress):  # type: ignore[no-untyped-def]
         self.calls.append((step, job))
@@ -63,7 +79,9 @@ class ScriptedConnector(Connector):
             remaining = sum(1 for _ in job.pending_files()) - 1
             return StepResult(
                 done=remaining == 0,
-                file_updates={current.name: {"status": "done", "remote_id": f"f-{current.name}"}},
+                file_updates={
+                    current.name: FileUpdate(status=FileState.DONE, remote_id=f"f-{current.name}")
+                },
             )
         if step == "publish":
             return StepResult(

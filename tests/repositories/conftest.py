@@ -15,7 +15,7 @@ import redis
 from deposits.repositories.base import FileJob, Job
 from deposits.repositories.http import CallRecord, HttpClient
 from deposits.repositories.limiter import Limiter
-from deposits.repositories.zenodo import ZenodoConnector
+from deposits.repositories.zenodo.connector import ZenodoConnector
 from tests.reference import ZENODO_FIXTURES
 
 TOKEN = "zTok-9f8e7d6c5b4a3210-SECRET"
@@ -58,10 +58,12 @@ def client(connector: ZenodoConnector, records: list[CallRecord]) -> HttpClient:
     return HttpClient(
         base_url=BASE,
         token=TOKEN,
-        connector=connector,
+        label=connector.label,
+        parse_error=connector.parse_error,
+        auth_header=connector.auth_header,
         limiter=None,
         limiter_key="zenodo.org:1",
-        windows=connector.default_rate_windows,
+        windows=list(connector.default_rate_windows),
         record=records.append,
         allowed_hosts=["zenodo.org"],
     )

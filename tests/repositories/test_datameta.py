@@ -25,8 +25,8 @@ from deposits.repositories.base import (
     UnsafeURL,
     ValidationFailed,
 )
-from deposits.repositories.datameta import DataMetaConnector
-from deposits.repositories.datameta_account import forget_api_roots
+from deposits.repositories.datameta.account import forget_api_roots
+from deposits.repositories.datameta.connector import DataMetaConnector
 from deposits.repositories.http import HttpClient
 from tests.repositories.test_datameta_errors import exchange
 from tests.repositories.test_datameta_sheet import SCHEMA
@@ -293,10 +293,12 @@ def client(connector: DataMetaConnector) -> HttpClient:
     return HttpClient(
         base_url=SITE,
         token=KEY,
-        connector=connector,
+        label=connector.label,
+        parse_error=connector.parse_error,
+        auth_header=connector.auth_header,
         limiter=None,
         limiter_key="datameta.example.org:1",
-        windows=connector.default_rate_windows,
+        windows=list(connector.default_rate_windows),
         allowed_hosts=["datameta.example.org"],
     )
 
@@ -344,10 +346,10 @@ def apply(job: Job, result: StepResult) -> None:
     if result.remote_data is not None:
         job.remote_data = result.remote_data
     for f in job.files:
-        update = result.file_updates.get(f.name, {})
-        f.remote_id = update.get("remote_id", f.remote_id)
-        f.status = update.get("status", f.status)
-        f.remote_checksum = update.get("remote_checksum", f.remote_checksum)
+        changes = result.file_updates[f.name].changes() if f.name in result.file_updates else {}
+        f.remote_id = changes.get("remote_id", f.remote_id)
+        f.status = changes.get("status", f.status)
+        f.remote_checksum = changes.get("remote_checksum", f.remote_checksum)
 
 
 def run(
@@ -360,7 +362,7 @@ def run(
 ) -> list[StepResult]:
     """Run the job's steps from ``start`` as the lifecycle does; stop before ``until``."""
     results = []
-    steps = connector.steps(job)
+    steps = connector.steps(job.action)
     index = start
     for _ in range(100):
         if index >= len(steps) or steps[index] == until:
@@ -517,7 +519,7 @@ def test_a_worker_killed_between_announce_and_confirm_duplicates_nothing(
     connector: DataMetaConnector, client: HttpClient, server: FakeDataMeta
 ) -> None:
     job = make_job()
-    steps = connector.steps(job)
+    steps = connector.steps(job.action)
     run(connector, client, job, until="upload")
     # the first file is announced and recorded; the worker dies before uploading it
     apply(job, connector.run_step("upload", client, job, lambda n, s: None))
@@ -605,7 +607,7 @@ def test_a_retry_after_presubvalidation_restages_what_changed(
     run(connector, client, job, until="presubvalidate")
     staged_before = set(server.sets)
     job.options = {"metadatasets": [ROWS[0], {**ROWS[1], "Lane": "L3"}]}
-    run(connector, client, job, start=connector.steps(job).index("presubvalidate"))
+    run(connector, client, job, start=connector.steps(job.action).index("presubvalidate"))
     assert "delete-metadatasets" in server.calls
     assert len(set(server.sets) & staged_before) == 1
     assert server.staged() == ([], [])
@@ -616,7 +618,7 @@ def test_a_lost_submission_reply_adopts_the_submission(
 ) -> None:
     server.lose_submit_reply = True
     job = make_job()
-    steps = connector.steps(job)
+    steps = connector.steps(job.action)
     run(connector, client, job, until="submit")
     with pytest.raises(Exception, match="reset"):
         connector.run_step("submit", client, job, lambda n, s: None)
@@ -656,7 +658,7 @@ def test_an_expired_upload_link_is_announced_again(
     apply(job, connector.run_step("upload", client, job, lambda n, s: None))
     for f in server.files.values():
         f["token"] = "expired"
-    run(connector, client, job, start=connector.steps(job).index("upload"))
+    run(connector, client, job, start=connector.steps(job.action).index("upload"))
     assert len(server.submissions) == 1
     assert server.calls.count("POST /files") == 3
 
@@ -698,7 +700,8 @@ def test_service_results_are_polled_until_complete(
 def test_edits_of_submitted_data_are_explained(
     connector: DataMetaConnector, client: HttpClient
 ) -> None:
-    job = make_job(action="edit")
-    (step,) = connector.steps(job)
-    with pytest.raises(PermanentError, match="never change"):
-        connector.run_step(step, client, job, lambda n, s: None)
+    # DataMeta declares no edit and no discard, so the portal never offers them
+    assert connector.action_spec("edit") is None
+    assert connector.action_spec("discard") is None
+    with pytest.raises(PermanentError, match="has no action 'edit'"):
+        connector.steps("edit")

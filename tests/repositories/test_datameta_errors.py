@@ -21,7 +21,7 @@ from deposits.repositories.base import (
     TransientError,
     ValidationFailed,
 )
-from deposits.repositories.datameta_errors import DataMetaRejected, parse_error, placed
+from deposits.repositories.datameta.errors import DataMetaRejected, parse_error, placed
 from tests.reference import DATAMETA_EXCHANGES
 
 EXCHANGES = DATAMETA_EXCHANGES

@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 from openpyxl import Workbook
 
-from deposits.repositories.datameta_fields import Definition, record, submitter_fields
-from deposits.repositories.datameta_rules import check_rows, check_value
-from deposits.repositories.datameta_sheet import SheetError, read_sheet
+from deposits.repositories.datameta.fields import Definition, record, submitter_fields
+from deposits.repositories.datameta.rules import check_rows, check_value
+from deposits.repositories.datameta.sheet import SheetError, read_sheet
 from tests.repositories.test_datameta_errors import exchange
 
 SERVICE = {

@@ -25,6 +25,7 @@ from deposits.repositories.base import (
     ValidationFailed,
 )
 from deposits.repositories.http import HttpClient, host_allowed, redact_url
+from deposits.repositories.limiter import RateWindow
 
 from .conftest import BASE, TOKEN
 
@@ -58,10 +59,12 @@ def test_it_refuses_a_base_url_outside_the_allowlist(connector):
         HttpClient(
             base_url="https://zenodo.org.evil.example/api",
             token=TOKEN,
-            connector=connector,
+            label=connector.label,
+            parse_error=connector.parse_error,
+            auth_header=connector.auth_header,
             limiter=None,
             limiter_key="k",
-            windows=connector.default_rate_windows,
+            windows=list(connector.default_rate_windows),
             allowed_hosts=["zenodo.org"],
         )
 
@@ -72,10 +75,12 @@ def test_it_uses_the_settings_allowlist_by_default(connector, settings):
         HttpClient(
             base_url=BASE,
             token=TOKEN,
-            connector=connector,
+            label=connector.label,
+            parse_error=connector.parse_error,
+            auth_header=connector.auth_header,
             limiter=None,
             limiter_key="k",
-            windows=connector.default_rate_windows,
+            windows=list(connector.default_rate_windows),
         )
 
 
@@ -213,10 +218,12 @@ def _client_with(connector, limiter, **kw):
     return HttpClient(
         base_url=BASE,
         token=TOKEN,
-        connector=connector,
+        label=connector.label,
+        parse_error=connector.parse_error,
+        auth_header=connector.auth_header,
         limiter=limiter,
         limiter_key="zenodo.org:1",
-        windows=connector.default_rate_windows,
+        windows=list(connector.default_rate_windows),
         allowed_hosts=["zenodo.org"],
         **kw,
     )
@@ -255,10 +262,12 @@ def test_a_429_blocks_the_next_call_of_every_worker(connector, limiter, limiter_
     client = HttpClient(
         base_url=BASE,
         token=TOKEN,
-        connector=connector,
+        label=connector.label,
+        parse_error=connector.parse_error,
+        auth_header=connector.auth_header,
         limiter=limiter,
         limiter_key=limiter_key,
-        windows=connector.default_rate_windows,
+        windows=list(connector.default_rate_windows),
         allowed_hosts=["zenodo.org"],
     )
     with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
@@ -337,10 +346,12 @@ def test_uploads_stream_with_flat_memory_and_report_progress(connector, bucket_s
     client = HttpClient(
         base_url=f"{bucket_server}/api",
         token=TOKEN,
-        connector=connector,
+        label=connector.label,
+        parse_error=connector.parse_error,
+        auth_header=connector.auth_header,
         limiter=None,
         limiter_key="local",
-        windows=connector.default_rate_windows,
+        windows=list(connector.default_rate_windows),
         allowed_hosts=["127.0.0.1"],
     )
     source = _Generated(size)
@@ -371,7 +382,7 @@ def test_uploads_stream_with_flat_memory_and_report_progress(connector, bucket_s
 def test_running_flat_out_uses_the_budget_without_a_single_429(connector, limiter, limiter_key):
     """A Zenodo-like moving window of 20 per second on the server; we send as fast as the
     limiter lets us for 2.2 s and wait only the time it says."""
-    windows = [{"limit": 20, "seconds": 1}]
+    windows = [RateWindow(20, 1)]
     arrivals: list[float] = []
     statuses: list[int] = []
 
@@ -390,7 +401,9 @@ def test_running_flat_out_uses_the_budget_without_a_single_429(connector, limite
     client = HttpClient(
         base_url=BASE,
         token=TOKEN,
-        connector=connector,
+        label=connector.label,
+        parse_error=connector.parse_error,
+        auth_header=connector.auth_header,
         limiter=limiter,
         limiter_key=limiter_key,
         windows=windows,

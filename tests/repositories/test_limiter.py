@@ -8,9 +8,15 @@ import time
 
 import redis
 
-from deposits.repositories.limiter import Limiter, budget, get_limiter, parse_retry_after
+from deposits.repositories.limiter import (
+    Limiter,
+    RateWindow,
+    budget,
+    get_limiter,
+    parse_retry_after,
+)
 
-MINUTE = [{"limit": 100, "seconds": 60}]
+MINUTE = [RateWindow(100, 60)]
 
 
 def take(limiter: Limiter, key: str, windows: list[dict], n: int, **kw: str) -> int:
@@ -24,14 +30,14 @@ def test_it_keeps_a_safety_margin(limiter, limiter_key):
 
 
 def test_a_refused_acquire_takes_nothing(limiter, limiter_key):
-    windows = [{"limit": 10, "seconds": 60}, {"limit": 1000, "seconds": 3600}]
+    windows = [RateWindow(10, 60), RateWindow(1000, 3600)]
     assert take(limiter, limiter_key, windows, 20) == 9
     hour = limiter.usage(limiter_key, windows)[1]
     assert hour["used"] == 9
 
 
 def test_the_tightest_window_decides(limiter, limiter_key):
-    windows = [{"limit": 100, "seconds": 60}, {"limit": 5, "seconds": 3600}]
+    windows = [RateWindow(100, 60), RateWindow(5, 3600)]
     assert take(limiter, limiter_key, windows, 10) == 4
     wait = limiter.acquire(limiter_key, windows)
     assert 3590 < wait <= 3600
@@ -40,7 +46,7 @@ def test_the_tightest_window_decides(limiter, limiter_key):
 
 
 def test_slots_free_as_the_window_slides(limiter, limiter_key):
-    windows = [{"limit": 3, "seconds": 1}]
+    windows = [RateWindow(3, 1)]
     assert take(limiter, limiter_key, windows, 5) == 2  # 3 minus the 1-request margin
     wait = limiter.acquire(limiter_key, windows)
     assert 0 < wait <= 1
@@ -59,7 +65,7 @@ def test_background_work_leaves_room_for_people(limiter, limiter_key):
 
 
 def test_it_never_exceeds_the_limit_under_concurrency(limiter, limiter_key, redis_client):
-    windows = [{"limit": 50, "seconds": 2}]
+    windows = [RateWindow(50, 2)]
     stop = time.monotonic() + 4.5
     granted = 0
     lock = threading.Lock()
@@ -107,7 +113,7 @@ def _url() -> str:
 
 
 def test_a_lower_server_limit_shrinks_the_budget_and_a_higher_one_restores_it(limiter, limiter_key):
-    windows = [{"limit": 100, "seconds": 60}, {"limit": 5000, "seconds": 3600}]
+    windows = [RateWindow(100, 60), RateWindow(5000, 3600)]
     now = time.time()
     limiter.observe(
         limiter_key,
@@ -139,7 +145,7 @@ def test_a_lower_server_limit_shrinks_the_budget_and_a_higher_one_restores_it(li
 
 
 def test_an_hourly_header_shrinks_the_hour_window(limiter, limiter_key):
-    windows = [{"limit": 100, "seconds": 60}, {"limit": 5000, "seconds": 3600}]
+    windows = [RateWindow(100, 60), RateWindow(5000, 3600)]
     limiter.observe(
         limiter_key,
         windows,
@@ -196,7 +202,7 @@ def test_a_longer_block_is_not_shortened(limiter, limiter_key):
 
 
 def test_usage_reports_each_window(limiter, limiter_key):
-    windows = [{"limit": 100, "seconds": 60}, {"limit": 5000, "seconds": 3600}]
+    windows = [RateWindow(100, 60), RateWindow(5000, 3600)]
     take(limiter, limiter_key, windows, 3)
     minute, hour = limiter.usage(limiter_key, windows)
     assert minute == {

@@ -7,8 +7,8 @@ import datetime as dt
 
 import pytest
 
-from deposits.repositories.zenodo_crosswalk import to_zenodo
-from deposits.repositories.zenodo_rules import validate
+from deposits.repositories.zenodo.crosswalk import to_zenodo
+from deposits.repositories.zenodo.rules import validate
 
 from .conftest import FULL_METADATA, file_job
 

@@ -14,8 +14,8 @@ from deposits.repositories.base import (
     TransientError,
     ValidationFailed,
 )
-from deposits.repositories.zenodo_crosswalk import neutral_field
-from deposits.repositories.zenodo_replies import parse_error
+from deposits.repositories.zenodo.crosswalk import neutral_field
+from deposits.repositories.zenodo.replies import parse_error
 
 JSON = "application/json"
 

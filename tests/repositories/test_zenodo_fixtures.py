@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from deposits.repositories.zenodo_replies import BucketObject, Deposition
+from deposits.repositories.zenodo.replies import BucketObject, Deposition
 
 from .conftest import FIXTURES, load_fixture
 

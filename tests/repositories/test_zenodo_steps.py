@@ -10,7 +10,7 @@ import responses
 from responses import matchers
 
 from deposits.repositories.base import ChecksumMismatch, PermanentError, TransientError
-from deposits.repositories.zenodo_crosswalk import to_zenodo
+from deposits.repositories.zenodo.crosswalk import to_zenodo
 
 from .conftest import BASE, FULL_METADATA, file_job, load_fixture
 
@@ -38,10 +38,12 @@ def sandbox_client(connector, records):
     return HttpClient(
         base_url=SANDBOX,
         token=TOKEN,
-        connector=connector,
+        label=connector.label,
+        parse_error=connector.parse_error,
+        auth_header=connector.auth_header,
         limiter=None,
         limiter_key="sandbox.zenodo.org:1",
-        windows=connector.default_rate_windows,
+        windows=list(connector.default_rate_windows),
         record=records.append,
         allowed_hosts=["sandbox.zenodo.org"],
     )
@@ -54,14 +56,14 @@ def run(connector, step, client, job):
 
 
 def test_steps_per_action(connector, make_job):
-    assert connector.steps(make_job()) == ["create", "upload", "describe", "publish", "confirm"]
-    assert connector.steps(make_job(remote_id="101"))[0] == "create"
-    assert connector.steps(make_job(action="new_version")) == [
+    assert connector.steps("publish") == ["create", "upload", "describe", "publish", "confirm"]
+    assert connector.steps("publish")[0] == "create"
+    assert connector.steps("new_version") == [
         "new_version", "reconcile_files", "upload", "describe", "publish", "confirm",
     ]  # fmt: skip
-    assert connector.steps(make_job(action="edit")) == ["edit", "describe", "publish", "confirm"]
-    assert connector.steps(make_job(action="discard")) == ["discard"]
-    assert connector.steps(make_job(action="delete")) == ["delete"]
+    assert connector.steps("edit") == ["edit", "describe", "publish", "confirm"]
+    assert connector.steps("discard") == ["discard"]
+    assert connector.steps("delete") == ["delete"]
 
 
 # --------------------------------------------------------------------------- create
@@ -163,7 +165,7 @@ def test_upload_streams_one_file_and_checks_its_md5(connector, sandbox_client, m
         connector, "upload", sandbox_client, make_job(remote_id="101", files=[first, second])
     )
     assert result.done is False  # readme.txt is still pending
-    assert result.file_updates == {
+    assert {n: u.changes() for n, u in result.file_updates.items()} == {
         "data file.csv": {
             "status": "done",
             "remote_id": "v-1",
@@ -185,8 +187,8 @@ def test_a_resumed_upload_skips_a_file_already_there_with_our_md5(
     job = make_job(remote_id="121", files=[readme], remote_links=draft["links"])
     result, _ = run(connector, "upload", sandbox_client, job)
     assert result.done is True
-    assert result.file_updates["README.md"]["status"] == "done"
-    assert result.file_updates["README.md"]["remote_id"] == "c7ff1bb5-a01d-45c3-b66c-bad3c0835c39"
+    assert result.file_updates["README.md"].status == "done"
+    assert result.file_updates["README.md"].remote_id == "c7ff1bb5-a01d-45c3-b66c-bad3c0835c39"
     assert [c.request.method for c in rsps.calls] == ["GET"]  # nothing re-sent
 
 
@@ -200,7 +202,7 @@ def test_a_first_upload_goes_straight_to_the_put(connector, sandbox_client, make
     )
     job = make_job(remote_id="101", files=[data], remote_links={"bucket": bucket})
     result, _ = run(connector, "upload", sandbox_client, job)
-    assert result.file_updates["data.csv"]["status"] == "done"
+    assert result.file_updates["data.csv"].status == "done"
     assert [c.request.method for c in rsps.calls] == ["PUT"]  # the protocol's minimum
 
 
@@ -214,9 +216,7 @@ def test_upload_resends_a_file_there_with_other_bytes(connector, sandbox_client,
         json={"key": "README.md", "checksum": f"md5:{readme.md5}"},
     )
     result, _ = run(connector, "upload", sandbox_client, make_job(remote_id="121", files=[readme]))
-    assert (
-        result.done and result.file_updates["README.md"]["remote_checksum"] == f"md5:{readme.md5}"
-    )
+    assert result.done and result.file_updates["README.md"].remote_checksum == f"md5:{readme.md5}"
 
 
 def test_a_checksum_mismatch_says_which_file_and_that_it_will_be_resent(
@@ -367,7 +367,7 @@ def test_new_version_posts_and_adopts_the_new_draft(connector, sandbox_client, m
         make_job(action="new_version", remote_id="131", files=files),
     )
     assert (result.remote_id, result.remote_state) == ("151", "unsubmitted")
-    assert result.file_updates == {
+    assert {n: u.changes() for n, u in result.file_updates.items()} == {
         "a.csv": {"status": "pending", "remote_id": "", "remote_checksum": ""}
     }
 
@@ -446,8 +446,8 @@ def test_reconcile_deletes_stale_files_one_per_call_and_keeps_matches(
     result, _ = run(connector, "reconcile_files", sandbox_client, job)
     assert result.done is False  # random3.txt (not ours) is still there
     assert result.files_removed == ["random2.txt"]
-    assert result.file_updates["random1.txt"]["status"] == "done"
-    assert result.file_updates["random2.txt"]["status"] == "pending"
+    assert result.file_updates["random1.txt"].status == "done"
+    assert result.file_updates["random2.txt"].status == "pending"
     assert "new.txt" not in result.file_updates
 
     # the next call: random2 is gone, random3 goes; a 404 (already deleted) is fine
@@ -529,9 +529,11 @@ def test_step_labels(connector, make_job):
             ("e", "pending"),
         ]
     ]
-    assert connector.step_label("upload", make_job(files=files)) == "Uploading 3 of 5 files"
-    assert connector.step_label("publish") == "Publishing"
-    assert connector.step_label("confirm") == "Confirming the DOI"
+    done = sum(1 for f in files if f.status == "done")
+    assert connector.step("upload").label_for(done, len(files)) == "Uploading file 3 of 5"
+    assert connector.step("upload").label_for(0, 0) == "Uploading files"
+    assert connector.step("publish").label == "Publishing"
+    assert connector.step("confirm").label == "Confirming the DOI"
 
 
 def test_the_registry_serves_zenodo():

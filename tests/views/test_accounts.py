@@ -10,6 +10,7 @@ from django.test import Client
 from django.urls import reverse
 
 from deposits.models import LinkedAccount
+from deposits.repositories.limiter import RateWindow
 from tests.factories import AccountFactory, DepositFactory, TargetFactory
 
 pytestmark = pytest.mark.django_db
@@ -39,7 +40,7 @@ def test_it_links_an_account_and_checks_its_token(
     account = LinkedAccount.objects.get(label="Lab Zenodo")
     assert account.team == team
     assert account.token == TOKEN
-    assert account.rate_windows == [{"limit": 100, "seconds": 60}, {"limit": 5000, "seconds": 3600}]
+    assert account.effective_rate_windows() == [RateWindow(100, 60), RateWindow(5000, 3600)]
     assert len(queued) == 1  # verification
 
 

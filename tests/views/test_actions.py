@@ -153,7 +153,7 @@ def test_it_shows_the_step_and_upload_progress_and_keeps_polling(
     body = owner_client.get(reverse("target-card", args=[target.pk]), headers=htmx).content.decode()
     assert body.lstrip().startswith("<article")
     assert "every 2s" in body
-    assert "Uploading 3 of 5 files" in body
+    assert "Uploading file 3 of 5" in body
     assert '<progress max="2048" value="512">' in body
     assert "c.csv" in body
 

@@ -18,7 +18,7 @@ from tests.repositories.test_datameta_sheet import SCHEMA
 
 pytestmark = [pytest.mark.django_db, pytest.mark.urls(__name__)]
 
-urlpatterns = [path("", include("deposits.urls")), path("", include("deposits.urls_datameta"))]
+urlpatterns = [path("", include("deposits.urls"))]
 
 GOOD = (
     "SampleID,ZIPCode,Date,FileR1\nAB12,149,2021-03-29,AB12_R1.fq\nCD34,150,2021-04-01,CD34_R1.fq\n"
@@ -99,7 +99,7 @@ def test_an_xlsx_sheet_is_imported_into_the_table(member_client: Client, target:
     target.refresh_from_db()
     assert [r["SampleID"] for r in target.options["metadatasets"]] == ["AB12", "CD34"]
     assert target.state == State.READY
-    assert Event.objects.filter(target=target, kind="datameta_rows").exists()
+    assert Event.objects.filter(target=target, kind="options").exists()
 
 
 def test_a_tampered_preview_is_refused(member_client: Client, target: Target) -> None:

@@ -24,7 +24,7 @@ pytestmark = pytest.mark.django_db
 
 def editor_data(deposit: Deposit, **changes: Any) -> dict[str, Any]:
     """What the page's form posts for ``deposit``, with ``changes`` typed in."""
-    editor = MetadataEditor(metadata=deposit.metadata, show_communities=True)
+    editor = MetadataEditor(metadata=deposit.metadata)
     data: dict[str, Any] = {}
     for name in editor.form.fields:
         value = editor.form.initial.get(name, "")
@@ -295,10 +295,11 @@ def test_it_keeps_zenodo_communities_on_the_zenodo_target(
     owner_client: Client, deposit: Any, target: Any
 ) -> None:
     page = owner_client.get(reverse("deposit", args=[deposit.pk])).content.decode()
-    assert 'name="communities"' in page
+    # Zenodo's own panel (its web part) carries the option, not the neutral metadata form
+    assert f'id="communities-{target.pk}"' in page
+    assert 'name="communities"' not in page.split('id="metadata-form"')[1]
     owner_client.post(
-        reverse("deposit-metadata", args=[deposit.pk]),
-        editor_data(deposit, communities="ecfunded\n zenodo \n"),
+        reverse("zenodo-options", args=[target.pk]), {"communities": "ecfunded\n zenodo \n"}
     )
     target.refresh_from_db()
     assert target.options["communities"] == ["ecfunded", "zenodo"]

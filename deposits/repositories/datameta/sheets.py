@@ -1,21 +1,19 @@
-"""A DataMeta target's sample table: the one place its rows change.
+"""A DataMeta target's sample table: rows cleaned, then stored as the target's options.
 
 The rows live in ``Target.options["metadatasets"]`` (one dict per sample, keyed by the
-site's field names; see deposits/repositories/datameta.py). Changing them is checked
-(not while a worker is on the target), written to the audit trail, and followed by a
-re-validation that moves the target between draft and ready.
+site's field names; see ``connector``). They change through
+``lifecycle.set_target_options`` like any repository's options: checked (not while a
+worker is on the target), written to the audit trail, and followed by a re-validation
+that moves the target between draft and ready.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from django.db import transaction
-
-from deposits.models import LinkedAccount, RepositoryKind, Target
-
-from .drafts import edit_locked_reason, revalidate
-from .states import NotAllowed, User, enqueue_verify, record_event
+from deposits import lifecycle
+from deposits.lifecycle import NotAllowed, User
+from deposits.models import LinkedAccount, Target
 
 # Big enough for any real sample sheet, small enough to keep a page renderable.
 MAX_ROWS = 5000
@@ -43,33 +41,15 @@ def save_rows(
     how: str = "Edited the sample table",
 ) -> Target:
     """Replace the target's sample rows; say what is still wrong through re-validation."""
-    if target.account.kind != RepositoryKind.DATAMETA:
-        raise NotAllowed("Only a DataMeta target has a sample table.")
-    reason = edit_locked_reason([target], "samples")
-    if reason:
-        raise NotAllowed(reason)
     cleaned = clean_rows(rows)
     if len(cleaned) > MAX_ROWS:
         raise NotAllowed(f"A submission can hold at most {MAX_ROWS} samples: split the sheet.")
-    with transaction.atomic():
-        locked = Target.objects.select_for_update().get(pk=target.pk)
-        if locked.in_flight:
-            raise NotAllowed("A worker just started on this target: try again when it is done.")
-        before = locked.options.get("metadatasets") or []
-        if before == cleaned:
-            return locked
-        locked.options = {**locked.options, "metadatasets": cleaned}
-        locked.save(update_fields=["options", "updated"])
-        record_event(
-            locked,
-            "datameta_rows",
-            user=user,
-            message=f"{how}: {len(cleaned)} sample{'s' if len(cleaned) != 1 else ''}",
-            data={"rows": len(cleaned), "before": len(before)},
-        )
-    revalidate(locked.deposit)
-    locked.refresh_from_db()
-    return locked
+    if (target.options.get("metadatasets") or []) == cleaned:
+        return target
+    count = f"{len(cleaned)} sample{'s' if len(cleaned) != 1 else ''}"
+    return lifecycle.set_target_options(
+        target, {"metadatasets": cleaned}, user=user, message=f"{how}: {count}", what="samples"
+    )
 
 
 def import_rows(
@@ -83,4 +63,4 @@ def import_rows(
 
 def refresh_fields(account: LinkedAccount, *, user: User) -> None:
     """Ask a worker to check the key and fetch the site's metadata fields again."""
-    enqueue_verify(account.pk)
+    lifecycle.verify_account(account, user=user)

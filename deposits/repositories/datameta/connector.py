@@ -2,12 +2,12 @@
 
 Implements DataMeta's REST API (reference/datameta-rest-api.txt) as a real DataMeta 1.1.1
 runs it (reference/notes-datameta.md; "§" = one of its numbered findings, "#n" = exchange
-n of datameta-exchanges.md). The site's metadata fields live in ``datameta_fields``, the
-checks on the sample rows in ``datameta_rules``, reading sample sheets in
-``datameta_sheet``, the error shapes in ``datameta_errors``; the API root, the key and
-the site's definitions in ``datameta_account``; keeping the staged metadatasets in line
-with the sheet in ``datameta_staging`` and the staged files in ``datameta_files``;
-pre-validation, submission and what services add afterwards in ``datameta_submission``.
+n of datameta-exchanges.md). The site's metadata fields live in ``fields``, the
+checks on the sample rows in ``rules``, reading sample sheets in
+``sheet``, the error shapes in ``errors``; the API root, the key and
+the site's definitions in ``account``; keeping the staged metadatasets in line
+with the sheet in ``staging`` and the staged files in ``files``;
+pre-validation, submission and what services add afterwards in ``submission``.
 
 A submission is many staged items: one metadataset per row of the sheet and each file
 the rows name (announced, uploaded, confirmed), pre-validated and then submitted
@@ -31,38 +31,93 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from . import datameta_account as account
-from . import datameta_rules as rules
-from . import datameta_submission as submission
-from .base import (
+from ..base import (
+    ActionSpec,
     Connector,
     FileJob,
+    FileState,
+    IdentifierScheme,
     Identity,
     Job,
-    PermanentError,
     Problem,
     ProgressFn,
+    RemotePhase,
     RepositoryError,
+    Step,
+    StepKind,
     StepResult,
 )
-from .datameta_errors import cell_path, parse_error
-from .datameta_fields import definitions
-from .datameta_files import sync_files
-from .datameta_staging import (
+from ..errors import PermanentError
+from ..limiter import RateWindow
+from . import account, rules, submission
+from .errors import cell_path, parse_error
+from .fields import definitions
+from .files import reset_all, sync_files
+from .staging import (
     STAGED,
     data_of,
     delete_staged,
-    referenced_files,
     rows_of,
     sync_metadatasets,
 )
 
 if TYPE_CHECKING:
-    from .http import HttpClient
+    from ..http import HttpClient
 
 LABEL = "DataMeta"
 
 __all__ = ["STAGED", "DataMetaConnector"]
+
+STAGE = Step("stage_metadatasets", "Staging the samples' metadatasets", StepKind.CREATES_RECORD)
+SUBMIT_STEPS = (
+    Step(
+        "upload",
+        "Uploading files",
+        StepKind.SENDS_FILES,
+        files_label="Uploading file {n} of {total}",
+    ),
+    Step("presubvalidate", "Pre-validating the submission", StepKind.DESCRIBES),
+    Step("submit", "Submitting", StepKind.PUBLISHES),
+    Step("confirm", "Confirming the submission", StepKind.CONFIRMS),
+)
+# Submitted metadatasets and files never change on DataMeta: there is no edit, no
+# discard; a new version is a new submission.
+ACTIONS = (
+    ActionSpec(
+        "publish",
+        "Submit",
+        frozenset({RemotePhase.NONE, RemotePhase.DRAFT}),
+        (STAGE, *SUBMIT_STEPS),
+        consequences=(
+            "The samples are staged on DataMeta as metadatasets, the files they name are "
+            "uploaded, and everything is submitted together.",
+            "Submitted metadatasets and files can never be changed or deleted on DataMeta: "
+            "corrections are a new submission.",
+        ),
+    ),
+    ActionSpec(
+        "new_version",
+        "New submission",
+        frozenset({RemotePhase.PUBLISHED}),
+        (Step("new_submission", "Starting a new submission"), STAGE, *SUBMIT_STEPS),
+        consequences=(
+            "The current samples and files are submitted to DataMeta as a new submission.",
+            "The earlier submission stays as it is: DataMeta never changes submitted data.",
+        ),
+    ),
+    ActionSpec(
+        "delete",
+        "Delete staged items",
+        frozenset({RemotePhase.DRAFT}),
+        (Step("delete_staged", "Deleting the staged metadatasets and files"),),
+        consequences=(
+            "The metadatasets and files staged on DataMeta for this deposit are deleted; "
+            "nothing was submitted.",
+            "Your deposit, its samples and its files stay here.",
+        ),
+        danger=True,
+    ),
+)
 
 
 class DataMetaConnector(Connector):
@@ -73,28 +128,21 @@ class DataMetaConnector(Connector):
     default_base_url: ClassVar[str] = "https://data.cogdat.de"
     # §26: DataMeta sends no rate headers at all, so this budget is ours to choose;
     # accounts can set their own (LinkedAccount.rate_windows).
-    default_rate_windows: ClassVar[list[dict[str, int]]] = [
-        {"limit": 120, "seconds": 60},
-        {"limit": 3000, "seconds": 3600},
-    ]
-    identifier_scheme: ClassVar[str] = "datameta-submission"
+    default_rate_windows: ClassVar[tuple[RateWindow, ...]] = (
+        RateWindow(120, 60),
+        RateWindow(3000, 3600),
+    )
     # API document "Authentication"; §1: the scheme must be exactly "Bearer"
     auth_header: ClassVar[tuple[str, str]] = ("Authorization", "Bearer {token}")
+    actions: ClassVar[tuple[ActionSpec, ...]] = ACTIONS
+    identifier_schemes: ClassVar[tuple[IdentifierScheme, ...]] = (
+        IdentifierScheme("datameta-submission", "DataMeta submission", cited=True),
+        IdentifierScheme("datameta-metadataset", "DataMeta metadataset"),
+        IdentifierScheme("datameta-result:", "Service result", prefix=True),
+    )
+    option_keys: ClassVar[tuple[str, ...]] = ("metadatasets", "label")
     uses_schema: ClassVar[bool] = True
     polls_after_publish: ClassVar[bool] = True
-
-    STEPS: ClassVar[dict[str, list[str]]] = {
-        "publish": ["stage_metadatasets", "upload", "presubvalidate", "submit", "confirm"],
-        "new_version": [
-            "new_submission",
-            "stage_metadatasets",
-            "upload",
-            "presubvalidate",
-            "submit",
-            "confirm",
-        ],
-        "delete": ["delete_staged"],
-    }
 
     # ---------------------------------------------------------------- contract
 
@@ -103,9 +151,9 @@ class DataMetaConnector(Connector):
         metadata: dict[str, Any],
         options: dict[str, Any],
         files: list[FileJob],
-        schema: dict[str, Any] | None = None,
+        schema: dict[str, Any],
     ) -> list[Problem]:
-        """The site's rules for every cell, as the server checks them (``datameta_rules``)."""
+        """The site's rules for every cell, as the server checks them (``rules``)."""
         if not definitions(schema):
             return [
                 Problem(
@@ -126,7 +174,7 @@ class DataMetaConnector(Connector):
                     repository=self.kind,
                 )
             ]
-        live = [f.name for f in files if f.status != "delete"]
+        live = [f.name for f in files if f.status != FileState.DELETE]
         problems = []
         for p in rules.check_rows(rows, schema, live):
             prefix = f"Row {p.row + 1}: " if p.row is not None else ""
@@ -134,10 +182,6 @@ class DataMetaConnector(Connector):
                 Problem(cell_path(p.row, p.column), prefix + p.message, repository=self.kind)
             )
         return problems
-
-    def steps(self, job: Job) -> list[str]:
-        """Edits and discards have no DataMeta equivalent: submitted data never changes."""
-        return list(self.STEPS.get(job.action, ["unsupported"]))
 
     def run_step(self, step: str, client: HttpClient, job: Job, progress: ProgressFn) -> StepResult:
         handlers = {
@@ -150,45 +194,24 @@ class DataMetaConnector(Connector):
             "delete_staged": self._delete_staged_step,
         }
         if step not in handlers:
-            raise PermanentError(
-                f"DataMeta cannot do '{job.action}': submitted metadatasets and files never "
-                "change. Submit the corrected samples as a new version instead."
-            )
+            raise PermanentError(f"DataMeta has no step '{step}'.")
         return handlers[step](client, job, progress)
 
     def parse_error(self, status: int, body: bytes, content_type: str) -> RepositoryError:
         return parse_error(status, body, content_type)
 
-    def step_label(self, step: str, job: Job | None = None) -> str:
-        if step == "upload" and job is not None:
-            wanted = referenced_files(job)
-            done = sum(
-                1 for e in data_of(job).get("files", {}).values() if e.get("state") == "done"
-            )
-            if wanted:
-                return f"Uploading {min(done + 1, len(wanted))} of {len(wanted)} files"
-        return {
-            "stage_metadatasets": "Staging the samples' metadatasets",
-            "upload": "Uploading files",
-            "presubvalidate": "Pre-validating the submission",
-            "submit": "Submitting",
-            "confirm": "Confirming the submission",
-            "new_submission": "Starting a new submission",
-            "delete_staged": "Deleting the staged metadatasets and files",
-        }.get(step, super().step_label(step, job))
-
     # ---------------------------------------------------------------- account
 
     def api_root(self, client: HttpClient) -> str:
-        """The versioned API root, found through ``GET /api`` (``datameta_account``)."""
+        """The versioned API root, found through ``GET /api`` (``account``)."""
         return account.api_root(client)
 
     def verify(self, client: HttpClient) -> Identity:
-        """Whose key it is and when it expires (``datameta_account``)."""
+        """Whose key it is and when it expires (``account``)."""
         return account.verify(client)
 
     def fetch_schema(self, client: HttpClient) -> dict[str, Any]:
-        """The site's metadata definitions, in its order (``datameta_account``)."""
+        """The site's metadata definitions, in its order (``account``)."""
         return account.fetch_schema(client)
 
     # ---------------------------------------------------------------- steps
@@ -222,11 +245,7 @@ class DataMetaConnector(Connector):
         return StepResult(
             message="Starting a new submission; the previous one stays as it is.",
             remote_data={"previous": previous},
-            file_updates={
-                f.name: {"status": "pending", "remote_id": "", "remote_checksum": ""}
-                for f in job.files
-                if f.status != "delete"
-            },
+            file_updates=reset_all(job),
         )
 
     def _delete_staged_step(self, client: HttpClient, job: Job, progress: ProgressFn) -> StepResult:
@@ -243,15 +262,11 @@ class DataMetaConnector(Connector):
         return StepResult(
             message=f"Deleted {len(sets)} staged metadataset(s) and {len(files)} file(s).",
             remote_data={"previous": data.get("previous") or []},
-            file_updates={
-                f.name: {"status": "pending", "remote_id": "", "remote_checksum": ""}
-                for f in job.files
-                if f.status != "delete"
-            },
+            file_updates=reset_all(job),
         )
 
     # ---------------------------------------------------------------- after submitting
 
     def poll_published(self, client: HttpClient, job: Job) -> StepResult:
-        """Values services add to the submitted metadatasets (``datameta_submission``)."""
+        """Values services add to the submitted metadatasets (``submission``)."""
         return submission.poll_published(client, job)

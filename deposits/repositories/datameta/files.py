@@ -7,7 +7,7 @@ changed or is no longer named is deleted (``POST /rpc/delete-files``). A confirm
 refused with 409 means DataMeta computed another MD5 (§20, #46). References are to
 reference/notes-datameta.md ("§" = one of its numbered findings, "#n" = exchange n of
 datameta-exchanges.md). What is recorded of each file in ``remote_data`` is described in
-``datameta_staging``.
+``staging``.
 """
 
 from __future__ import annotations
@@ -21,9 +21,11 @@ from urllib.parse import urlsplit, urlunsplit
 
 from deposits import secrets as token_box
 
-from .base import (
+from ..base import (
     ChecksumMismatch,
     FileJob,
+    FileState,
+    FileUpdate,
     Job,
     NotFound,
     PermanentError,
@@ -31,7 +33,7 @@ from .base import (
     StepResult,
     TransientError,
 )
-from .datameta_staging import (
+from .staging import (
     data_of,
     delete_staged,
     file_reset,
@@ -41,7 +43,7 @@ from .datameta_staging import (
 )
 
 if TYPE_CHECKING:
-    from .http import HttpClient
+    from ..http import HttpClient
 
 # Confirmations refused with 409 although we sent the announced bytes, before giving up.
 MAX_MISMATCHES = 3
@@ -100,7 +102,7 @@ def sync_files(client: HttpClient, root: str, job: Job, progress: ProgressFn) ->
     data = data_of(job)
     entries: dict[str, dict[str, Any]] = dict(data.get("files") or {})
     wanted = referenced_files(job)
-    local = {f.name: f for f in job.files if f.status != "delete"}
+    local = {f.name: f for f in job.live_files()}
     stale = [
         name
         for name, e in entries.items()
@@ -120,7 +122,7 @@ def sync_files(client: HttpClient, root: str, job: Job, progress: ProgressFn) ->
             files_removed=[n for n in stale if n not in local],
         )
     for f in job.files:
-        if f.name not in wanted or f.status == "delete":
+        if f.name not in wanted or f.status == FileState.DELETE:
             continue
         entry = entries.get(f.name)
         if entry is None:
@@ -159,7 +161,7 @@ def _announce(
         data,
         files=entries,
         message=f"Announced {f.name} as {ids['site'] or ids['uuid']}.",
-        file_updates={f.name: {"remote_id": ids["uuid"], "status": "uploading"}},
+        file_updates={f.name: FileUpdate(status=FileState.UPLOADING, remote_id=ids["uuid"])},
     )
 
 
@@ -263,7 +265,7 @@ def _mismatch(
         files=entries,
         message=f"DataMeta received different bytes for {f.name} than we sent (MD5 "
         "mismatch); sending it again.",
-        file_updates={f.name: {"status": "uploading", "bytes_sent": 0}},
+        file_updates={f.name: FileUpdate(status=FileState.UPLOADING, bytes_sent=0)},
     )
 
 
@@ -299,12 +301,7 @@ def _confirmed(
         files=entries,
         message=f"Uploaded and confirmed {f.name}.",
         file_updates={
-            f.name: {
-                "remote_id": entry["uuid"],
-                "status": "done",
-                "remote_checksum": f"md5:{checksum.lower()}",
-                "bytes_sent": f.size,
-            }
+            f.name: FileUpdate.done(entry["uuid"], f"md5:{checksum.lower()}", bytes_sent=f.size)
         },
     )
 
@@ -317,3 +314,8 @@ def _upgrade_scheme(url: str, root: str) -> str:
     if parts.scheme == "http" and api.scheme == "https" and parts.hostname == api.hostname:
         return urlunsplit(("https", api.netloc, parts.path, parts.query, parts.fragment))
     return url
+
+
+def reset_all(job: Job) -> dict[str, FileUpdate]:
+    """Every file of the deposit to be sent again (a new submission stages anew)."""
+    return {f.name: FileUpdate.reset() for f in job.live_files()}

@@ -4,7 +4,7 @@ Implements the input rules of the deposit metadata table of the Zenodo REST API 
 (reference/zenodo-rest-api.txt, "Deposit metadata") as the service behaves today
 (reference/notes-zenodo.md §1.4 input rules, §1.5 publish validation, §1.7 limits), so
 that what we flag is what Zenodo would refuse. The license ids are those of Zenodo's
-license vocabulary (notes §4). The crosswalk to Zenodo's payload is in ``zenodo_crosswalk``.
+license vocabulary (notes §4). The crosswalk to Zenodo's payload is in ``crosswalk``.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from deposits.metadata import (
     normalize_orcid,
 )
 
-from .base import FileJob, Problem
+from ..base import FileJob, FileState, Problem
 
 KIND = "zenodo"
 
@@ -313,7 +313,7 @@ def _options(options: dict[str, Any]) -> list[Problem]:
 
 
 def _files(files: list[FileJob], options: dict[str, Any]) -> list[Problem]:
-    live = [f for f in files if f.status != "delete"]
+    live = [f for f in files if f.status != FileState.DELETE]
     if not live:
         # notes §1.4: the deposit API forces files.enabled, so there are no metadata-only
         # records through it; publish would fail with "Missing uploaded files".

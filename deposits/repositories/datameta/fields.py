@@ -5,7 +5,7 @@ document "Metadata Information" in reference/datameta-rest-api.txt). The definit
 read as a real DataMeta 1.1.1 returns them (reference/notes-datameta.md, "§" below means
 one of its numbered findings; §11), cached on the linked account, and split into the
 columns a submitter fills and the ones a service fills after submission. The checks on
-the rows are in ``datameta_rules``, reading sheets into rows in ``datameta_sheet``.
+the rows are in ``rules``, reading sheets into rows in ``sheet``.
 
 Plain Python: no Django, no HTTP.
 """

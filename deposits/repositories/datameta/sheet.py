@@ -2,9 +2,9 @@
 names.
 
 The first non-empty row names the columns, matched to the site's metadata fields
-(``datameta_fields``); each cell becomes the text DataMeta gets, spreadsheet dates written
+(``fields``); each cell becomes the text DataMeta gets, spreadsheet dates written
 in the field's ``dateTimeFmt`` so that the server's ``strptime`` takes them
-(reference/notes-datameta.md §14, §16). Checking the rows read is ``datameta_rules``.
+(reference/notes-datameta.md §14, §16). Checking the rows read is ``rules``.
 
 Plain Python: no Django, no HTTP.
 """
@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 from typing import Any
 
-from .datameta_fields import Definition, definitions, submitter_fields
+from .fields import Definition, definitions, submitter_fields
 
 # A sheet larger than this is refused before it is read: a sample sheet has hundreds of
 # rows, not millions, and a preview must render.

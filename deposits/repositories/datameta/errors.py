@@ -18,7 +18,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from .base import (
+from ..base import (
     AuthError,
     ChecksumMismatch,
     NotFound,

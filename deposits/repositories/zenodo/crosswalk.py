@@ -6,7 +6,7 @@ Implements the deposit metadata table of the Zenodo REST API document
 (reference/notes-zenodo.md §1.4 input rules, §1.8 error field paths). The payload is
 always rebuilt from our metadata, never from what the server sent back (notes §4 "never
 round-trip server JSON", zenodo/zenodo #2594). Zenodo's rules for that metadata, checked
-locally, and its license vocabulary are in ``zenodo_rules``.
+locally, and its license vocabulary are in ``rules``.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from typing import Any
 
 from deposits.metadata import normalize_orcid
 
-from .zenodo_rules import funder_doi, license_id
+from .rules import funder_doi, license_id
 
 # --------------------------------------------------------------------------- crosswalk
 

@@ -13,8 +13,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import zenodo_crosswalk as crosswalk
-from .base import (
+from ..base import (
     AuthError,
     IdentifierOut,
     NotFound,
@@ -26,6 +25,7 @@ from .base import (
     TransientError,
     ValidationFailed,
 )
+from . import crosswalk
 
 # --------------------------------------------------------------------------- replies
 

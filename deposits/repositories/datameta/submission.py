@@ -6,8 +6,8 @@ submitted metadatasets (``GET /metadatasets/{id}``) of DataMeta's REST API
 (reference/datameta-rest-api.txt) as a real DataMeta 1.1.1 runs them
 (reference/notes-datameta.md; "§" = one of its numbered findings, "#n" = exchange n of
 datameta-exchanges.md). Each step first brings the staged items in line with the sheet
-(``datameta_staging``, ``datameta_files``); a 400 is placed on rows and cells
-(``datameta_errors``).
+(``staging``, ``files``); a 400 is placed on rows and cells
+(``errors``).
 """
 
 from __future__ import annotations
@@ -15,12 +15,12 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from .base import IdentifierOut, Job, ProgressFn, StepResult, TransientError
-from .datameta_account import api_root
-from .datameta_errors import DataMetaRejected, placed
-from .datameta_fields import service_fields
-from .datameta_files import sync_files
-from .datameta_staging import (
+from ..base import IdentifierOut, Job, ProgressFn, StepResult, TransientError
+from .account import api_root
+from .errors import DataMetaRejected, placed
+from .fields import service_fields
+from .files import sync_files
+from .staging import (
     data_of,
     file_reset,
     ids_of,
@@ -30,7 +30,7 @@ from .datameta_staging import (
 )
 
 if TYPE_CHECKING:
-    from .http import HttpClient
+    from ..http import HttpClient
 
 
 # --------------------------------------------------------------------------- steps

@@ -2,9 +2,9 @@
 
 Implements the legacy deposit REST API (reference/zenodo-rest-api.txt) as zenodo.org runs
 it today on InvenioRDM (reference/notes-zenodo.md; "§" below means a section of the
-notes). The metadata crosswalk lives in ``zenodo_crosswalk``, Zenodo's rules checked
-locally in ``zenodo_rules``; reading Zenodo's replies and error replies into typed
-objects lives in ``zenodo_replies``.
+notes). The metadata crosswalk lives in ``crosswalk``, Zenodo's rules checked
+locally in ``rules``; reading Zenodo's replies and error replies into typed
+objects lives in ``replies``.
 
 Each ``run_step`` does one remote write (plus, where needed, one read that makes it
 idempotent) and can be re-run after a crash at any instant:
@@ -17,35 +17,105 @@ import contextlib
 from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import quote
 
-from . import zenodo_crosswalk as crosswalk
-from . import zenodo_rules as rules
-from .base import (
+from ..base import (
+    ActionSpec,
     ChecksumMismatch,
     Connector,
     FileJob,
+    FileState,
+    FileUpdate,
+    IdentifierScheme,
     Identity,
     Job,
+    LinkRole,
     NotFound,
     PermanentError,
     Problem,
     ProgressFn,
+    RemotePhase,
     RepositoryError,
+    Step,
+    StepKind,
     StepResult,
     TransientError,
     ValidationFailed,
 )
-from .zenodo_replies import BucketObject, Deposition, parse_error
+from ..limiter import RateWindow
+from . import crosswalk, rules
+from .replies import BucketObject, Deposition, parse_error
 
 if TYPE_CHECKING:
-    from .http import HttpClient
+    from ..http import HttpClient
 
 LABEL = "Zenodo"
 # How many of the most recent drafts a create retry looks through for its marker.
 MARKER_SEARCH_SIZE = 50
+# Deposition states of a published record: "inprogress" while an edit is open (§1.3).
+PUBLISHED_STATES = ("done", "inprogress")
 
 
 def _id_from_link(link: str) -> str:
     return link.rstrip("/").rsplit("/", 1)[-1]
+
+
+# --------------------------------------------------------------------------- declarations
+
+UPLOAD = Step(
+    "upload", "Uploading files", StepKind.SENDS_FILES, files_label="Uploading file {n} of {total}"
+)
+DESCRIBE = Step("describe", "Sending the metadata", StepKind.DESCRIBES)
+PUBLISH = Step("publish", "Publishing", StepKind.PUBLISHES)
+CONFIRM = Step("confirm", "Confirming the DOI", StepKind.CONFIRMS)
+ACTIONS = (
+    ActionSpec(
+        "publish",
+        "Publish",
+        frozenset({RemotePhase.NONE, RemotePhase.DRAFT}),
+        (Step("create", "Creating the Zenodo draft", StepKind.CREATES_RECORD),
+         UPLOAD, DESCRIBE, PUBLISH, CONFIRM),
+        consequences=(
+            "Zenodo mints a DOI and makes the record public as its access settings say.",
+            "A published Zenodo record cannot be deleted: later changes need a new version "
+            "or an edit.",
+        ),
+    ),
+    ActionSpec(
+        "new_version",
+        "New version",
+        frozenset({RemotePhase.PUBLISHED}),
+        (Step("new_version", "Starting a new version", StepKind.CREATES_RECORD),
+         Step("reconcile_files", "Comparing files with the previous version"),
+         UPLOAD, DESCRIBE, PUBLISH, CONFIRM),
+    ),
+    ActionSpec(
+        "edit",
+        "Edit published metadata",
+        frozenset({RemotePhase.PUBLISHED, RemotePhase.EDITING}),
+        (Step("edit", "Opening the record for editing"), DESCRIBE, PUBLISH, CONFIRM),
+    ),
+    ActionSpec(
+        "discard",
+        "Discard edit",
+        frozenset({RemotePhase.EDITING}),
+        (Step("discard", "Discarding the unpublished changes"),),
+        consequences=(
+            "The open edit of the published record on Zenodo is thrown away.",
+            "The published record stays as it was before the edit.",
+        ),
+        danger=True,
+    ),
+    ActionSpec(
+        "delete",
+        "Delete remote draft",
+        frozenset({RemotePhase.DRAFT}),
+        (Step("delete", "Deleting the draft"),),
+        consequences=(
+            "The unpublished Zenodo draft is deleted, with the files uploaded to it.",
+            "Your deposit, its metadata and its files stay here.",
+        ),
+        danger=True,
+    ),
+)  # fmt: skip
 
 
 # --------------------------------------------------------------------------- connector
@@ -58,50 +128,48 @@ class ZenodoConnector(Connector):
     label: ClassVar[str] = LABEL
     default_base_url: ClassVar[str] = "https://zenodo.org/api"
     # API document "Rate limiting", §1.9: authenticated 100/min and 5000/h
-    default_rate_windows: ClassVar[list[dict[str, int]]] = [
-        {"limit": 100, "seconds": 60},
-        {"limit": 5000, "seconds": 3600},
-    ]
-    identifier_scheme: ClassVar[str] = "doi"
+    default_rate_windows: ClassVar[tuple[RateWindow, ...]] = (
+        RateWindow(100, 60),
+        RateWindow(5000, 3600),
+    )
     auth_header: ClassVar[tuple[str, str]] = ("Authorization", "Bearer {token}")
-
-    STEPS: ClassVar[dict[str, list[str]]] = {
-        "publish": ["create", "upload", "describe", "publish", "confirm"],
-        "new_version": [
-            "new_version",
-            "reconcile_files",
-            "upload",
-            "describe",
-            "publish",
-            "confirm",
-        ],
-        "edit": ["edit", "describe", "publish", "confirm"],
-        "discard": ["discard"],
-        "delete": ["delete"],
+    actions: ClassVar[tuple[ActionSpec, ...]] = ACTIONS
+    identifier_schemes: ClassVar[tuple[IdentifierScheme, ...]] = (
+        IdentifierScheme("doi", "DOI", "https://doi.org/{value}", cited=True),
+    )
+    # §1.3 links: "html" on depositions, "record_html" once published, "latest_html"
+    link_keys: ClassVar[dict[LinkRole, tuple[str, ...]]] = {
+        LinkRole.RECORD: ("html", "record_html"),
+        LinkRole.LATEST: ("latest_html",),
     }
+    option_keys: ClassVar[tuple[str, ...]] = ("communities", "prereserve_doi", "metadata_only")
 
     # ---------------------------------------------------------------- contract
 
     def validate(
-        self, metadata: dict[str, Any], options: dict[str, Any], files: list[FileJob]
+        self,
+        metadata: dict[str, Any],
+        options: dict[str, Any],
+        files: list[FileJob],
+        schema: dict[str, Any],
     ) -> list[Problem]:
-        """Zenodo's rules checked locally (§1.4, §1.5, §1.7); see ``zenodo_rules``."""
+        """Zenodo's rules checked locally (§1.4, §1.5, §1.7); see ``rules``."""
         return rules.validate(metadata, options, files)
+
+    def phase(self, *, remote_id: str, remote_state: str, published: bool) -> RemotePhase:
+        """A published record with ``state == "inprogress"`` has an edit open (§1.3)."""
+        if published and remote_id and remote_state == "inprogress":
+            return RemotePhase.EDITING
+        return super().phase(remote_id=remote_id, remote_state=remote_state, published=published)
 
     def crosswalk(self, job: Job) -> dict[str, Any]:
         """The full Zenodo ``metadata`` for ``job`` (API document "Deposit metadata")."""
         return crosswalk.to_zenodo(job.metadata, job.options, job.related)
 
-    def steps(self, job: Job) -> list[str]:
-        """The step order per action. A retried publish still starts with ``create``,
-        which is then a read of the existing draft."""
-        try:
-            return list(self.STEPS[job.action])
-        except KeyError:
-            raise PermanentError(f"Zenodo has no action '{job.action}'.") from None
-
     def run_step(self, step: str, client: HttpClient, job: Job, progress: ProgressFn) -> StepResult:
-        """Do one remote operation of ``step``; idempotent when re-run after a crash."""
+        """Do one remote operation of ``step``; idempotent when re-run after a crash.
+        A retried publish still starts with ``create``, which is then a read of the
+        existing draft."""
         handlers = {
             "create": self._create,
             "upload": self._upload,
@@ -131,25 +199,6 @@ class ZenodoConnector(Connector):
             owner = str(data[0]["owner"])
             return Identity(name=f"Zenodo user {owner}", detail={"owner": owner})
         return Identity(name="token with deposit scope", detail={})
-
-    def step_label(self, step: str, job: Job | None = None) -> str:
-        """What a person sees while a step runs."""
-        if step == "upload" and job is not None and job.files:
-            live = [f for f in job.files if f.status != "delete"]
-            done = sum(1 for f in live if f.status == "done")
-            return f"Uploading {min(done + 1, len(live))} of {len(live)} files"
-        return {
-            "create": "Creating the Zenodo draft",
-            "upload": "Uploading files",
-            "describe": "Sending the metadata",
-            "publish": "Publishing",
-            "confirm": "Confirming the DOI",
-            "new_version": "Starting a new version",
-            "reconcile_files": "Comparing files with the previous version",
-            "edit": "Opening the record for editing",
-            "discard": "Discarding the unpublished changes",
-            "delete": "Deleting the draft",
-        }.get(step, super().step_label(step, job))
 
     # ---------------------------------------------------------------- steps
 
@@ -220,7 +269,7 @@ class ZenodoConnector(Connector):
             return StepResult(message="All files are uploaded.")
         more = any(f.name != pending.name for f in job.pending_files())
         bucket = job.remote_links.get("bucket")
-        if pending.status != "pending" or not bucket:
+        if pending.status != FileState.PENDING or not bucket:
             # An earlier attempt at this file may have sent it, or we lack the bucket link:
             # look at the draft first. A first attempt goes straight to the PUT.
             deposition = self._get(client, job)
@@ -256,10 +305,7 @@ class ZenodoConnector(Connector):
             done=not more,
             message=f"Uploaded {pending.name}.",
             file_updates={
-                pending.name: {
-                    **_file_done(stored.version_id, stored.checksum),
-                    "bytes_sent": pending.size,
-                }
+                pending.name: _file_done(stored.version_id, stored.checksum, pending.size)
             },
         )
 
@@ -303,7 +349,7 @@ class ZenodoConnector(Connector):
         """
         url = job.remote_links.get("record") or f"records/{job.remote_id}"
         record = Deposition.from_json(client.json(client.request("GET", url)))
-        if not record.doi or record.state not in ("done", "inprogress"):
+        if not record.doi or record.state not in PUBLISHED_STATES:
             raise TransientError(
                 "Zenodo has not finished publishing the record yet (no DOI); checking again."
             )
@@ -354,17 +400,13 @@ class ZenodoConnector(Connector):
 
     def _adopt_version(self, draft: Deposition, job: Job, message: str) -> StepResult:
         # every file is compared with what the draft inherited, in reconcile_files
-        updates = {
-            f.name: {"status": "pending", "remote_id": "", "remote_checksum": ""}
-            for f in job.files
-            if f.status != "delete"
-        }
+        updates = {f.name: _file_pending() for f in job.live_files()}
         return draft.result(message, file_updates=updates)
 
     def _reconcile_files(self, client: HttpClient, job: Job, progress: ProgressFn) -> StepResult:
         """Make the new-version draft's inherited files match ours (§1.6, notes §4
         "explicit file diff"): delete one stale file per call, keep identical ones."""
-        ours = {f.name: f.md5.lower() for f in job.files if f.status != "delete"}
+        ours = {f.name: f.md5.lower() for f in job.live_files()}
         deposition = self._get(client, job)
         keep = {}
         stale = []
@@ -381,7 +423,7 @@ class ZenodoConnector(Connector):
             client.request("DELETE", f"deposit/depositions/{deposition.id}/files/{gone.id}")
         updates = dict(keep)
         if gone.filename in ours:
-            updates[gone.filename] = {"status": "pending", "remote_id": "", "remote_checksum": ""}
+            updates[gone.filename] = _file_pending()
         return StepResult(
             done=len(stale) == 1,
             message=f"Removed the previous version's {gone.filename}.",
@@ -403,7 +445,7 @@ class ZenodoConnector(Connector):
         answers 404: the draft is already gone."""
         with contextlib.suppress(NotFound):
             client.request("POST", f"deposit/depositions/{job.remote_id}/actions/discard")
-        if job.remote_state in ("done", "inprogress"):
+        if job.remote_state in PUBLISHED_STATES:
             return StepResult(message="Discarded the unpublished changes.", remote_state="done")
         return StepResult(
             message="Discarded the draft.", remote_id="", remote_state="deleted", remote_links={}
@@ -412,7 +454,7 @@ class ZenodoConnector(Connector):
     def _delete(self, client: HttpClient, job: Job, progress: ProgressFn) -> StepResult:
         """Delete the unpublished draft (API document "Delete"; §1.2: 204, a repeat
         answers 404, and so does a published record, hence the local check)."""
-        if job.remote_state in ("done", "inprogress"):
+        if job.remote_state in PUBLISHED_STATES:
             raise PermanentError(
                 "Zenodo never deletes published records; ask Zenodo support, or publish a "
                 "new version instead."
@@ -425,5 +467,10 @@ class ZenodoConnector(Connector):
         )
 
 
-def _file_done(remote_id: str, checksum: str) -> dict[str, Any]:
-    return {"status": "done", "remote_id": remote_id, "remote_checksum": f"md5:{checksum}"}
+def _file_done(remote_id: str, checksum: str, bytes_sent: int | None = None) -> FileUpdate:
+    return FileUpdate.done(remote_id, f"md5:{checksum}", bytes_sent=bytes_sent)
+
+
+def _file_pending() -> FileUpdate:
+    """Compared again with what the draft holds (a new version inherits files)."""
+    return FileUpdate(status=FileState.PENDING, remote_id="", remote_checksum="")

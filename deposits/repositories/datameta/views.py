@@ -2,7 +2,7 @@
 what DataMeta gave back (submission, metadataset ids, service results).
 
 Views are thin: rows change through ``lifecycle.datameta_sheets``; the cell checks are
-the connector's (``repositories.datameta_rules``), so the preview shows exactly what
+the connector's (``repositories.datameta.rules``), so the preview shows exactly what
 publishing would refuse. Every target is looked up through ``access`` (another team's
 target answers 404).
 """
@@ -25,17 +25,18 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from deposits import access, lifecycle
-from deposits.lifecycle import datameta_sheets
-from deposits.models import FileStatus, RepositoryKind, State, Target
-from deposits.repositories import datameta_fields as fields
-from deposits.repositories import datameta_rules as rules
+from deposits.models import FileStatus, State, Target
 from deposits.repositories.base import Problem
-from deposits.repositories.datameta_sheet import MAX_SHEET_BYTES, SheetError, read_sheet
+from deposits.views.panels import Panel
+from deposits.views.request import HtmxHttpRequest
 
-from .request import HtmxHttpRequest
+from . import fields, rules
+from . import sheets as datameta_sheets
+from .connector import DataMetaConnector
+from .sheet import MAX_SHEET_BYTES, SheetError, read_sheet
 
-PANEL = "deposits/datameta/target-panel.html"
-PREVIEW = "deposits/datameta/sheet-preview.html"
+PANEL = "repositories/datameta/panel.html"
+PREVIEW = "repositories/datameta/sheet-preview.html"
 SIGNING_SALT = "datameta-sheet"
 # A preview's rows are signed into the page; importing them must follow soon after.
 PREVIEW_MAX_AGE = 3600
@@ -193,7 +194,7 @@ def panel_context(target: Target) -> dict[str, Any]:
 
 def _datameta_target(request: HtmxHttpRequest, pk: int) -> Target:
     target = access.get_target_for(request.user, pk)
-    if target.account.kind != RepositoryKind.DATAMETA:
+    if target.account.kind != DataMetaConnector.kind:
         raise Http404("Not a DataMeta target")
     return target
 
@@ -201,8 +202,8 @@ def _datameta_target(request: HtmxHttpRequest, pk: int) -> Target:
 def _render_panel(
     request: HtmxHttpRequest, target: Target, dm: dict[str, Any] | None = None
 ) -> HttpResponse:
-    context = {"target": target, "deposit": target.deposit, "dm": dm or panel_context(target)}
-    return render(request, PANEL, context)
+    shown = Panel(PANEL, target, dm or panel_context(target))
+    return render(request, PANEL, {"panel": shown, "deposit": target.deposit})
 
 
 def _panel(request: HtmxHttpRequest, target: Target) -> HttpResponse:

@@ -17,12 +17,12 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from .base import AuthError, Identity, PermanentError, RepositoryError, TransientError
-from .datameta_fields import Definition
-from .datameta_staging import ids_of
+from ..base import AuthError, Identity, PermanentError, RepositoryError, TransientError
+from .fields import Definition
+from .staging import ids_of
 
 if TYPE_CHECKING:
-    from .http import HttpClient
+    from ..http import HttpClient
 
 # How long a discovered API root (GET /api -> /api/v1) is trusted by this process.
 API_ROOT_TTL = 600.0

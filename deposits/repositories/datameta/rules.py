@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from .datameta_fields import Definition, definitions, submitter_fields
+from .fields import Definition, definitions, submitter_fields
 
 
 @dataclass(frozen=True)

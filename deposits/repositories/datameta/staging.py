@@ -8,7 +8,7 @@ remote write that a re-run after a crash either repeats harmlessly or skips:
 * a row whose record changed, or that was removed, has its staged metadataset deleted
   (bulk ``POST /rpc/delete-metadatasets``), and a row without one gets it (``POST
   /metadatasets``, #23);
-* the staged files are kept in line the same way in ``datameta_files`` (announce, upload,
+* the staged files are kept in line the same way in ``files`` (announce, upload,
   confirm), with the bookkeeping here.
 
 ``remote_data`` of a DataMeta target::
@@ -27,7 +27,8 @@ import hashlib
 import json
 from typing import TYPE_CHECKING, Any
 
-from .base import (
+from ..base import (
+    FileUpdate,
     Job,
     NotFound,
     Problem,
@@ -35,11 +36,11 @@ from .base import (
     TransientError,
     ValidationFailed,
 )
-from .datameta_errors import DataMetaRejected, placed
-from .datameta_fields import record, submitter_fields
+from .errors import DataMetaRejected, placed
+from .fields import record, submitter_fields
 
 if TYPE_CHECKING:
-    from .http import HttpClient
+    from ..http import HttpClient
 
 # Target.remote_id while items are staged but not submitted: it lets people delete them.
 STAGED = "staged"
@@ -125,7 +126,7 @@ def staged_result(
     message: str,
     metadatasets: list[dict[str, str] | None] | None = None,
     files: dict[str, dict[str, Any]] | None = None,
-    file_updates: dict[str, dict[str, Any]] | None = None,
+    file_updates: dict[str, FileUpdate] | None = None,
     files_removed: list[str] | None = None,
 ) -> StepResult:
     """A sync operation's result: the whole remote_data, and the step runs again."""
@@ -179,5 +180,5 @@ def data_of(job: Job) -> dict[str, Any]:
     return job.remote_data if isinstance(job.remote_data, dict) else {}
 
 
-def file_reset() -> dict[str, Any]:
-    return {"status": "pending", "remote_id": "", "remote_checksum": "", "bytes_sent": 0}
+def file_reset() -> FileUpdate:
+    return FileUpdate.reset()

@@ -1,0 +1,1 @@
+"""Everything about one repository: see ``connector`` and the registry."""
