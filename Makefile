@@ -10,19 +10,36 @@ PYTHON ?= $(shell for p in "$$(pyenv root 2>/dev/null)/versions/$$(cat .python-v
 	  command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null \
 	  && { echo $$p; break; }; done)
 STAMP := $(VENV)/.installed
+# Every package installed, transitively, pinned (`make lock` writes it, with uv). Installs
+# take it as constraints, so `make demo` and `make test` get the same versions everywhere.
+LOCK := requirements.lock
+UV_VERSION := 0.13.9
+# Requirements the lock holds beyond pyproject.toml's; drop one once pyproject lists it.
+LOCK_EXTRA :=
+# e.g. `make lock LOCK_ARGS=--upgrade` for the newest versions; by default the pins kept.
+LOCK_ARGS :=
 # The official DataMeta client, in a venv of its own (its pins clash with ours); the
 # DataMeta sandbox's tests run it unchanged.
 DMCLIENT_VENV := .tools/dmclient
 DMCLIENT := $(DMCLIENT_VENV)/bin/dmclient
 
-.PHONY: demo test lint typecheck pytest bench install browser clean
+.PHONY: demo test lint typecheck pytest bench install browser clean lock
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml $(LOCK)
 	@test -n "$(PYTHON)" || { echo "Python 3.12+ is needed (pyenv install 3.12, or apt install python3.12)"; exit 1; }
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[dev]'
+	$(BIN)/python -m pip install -q -c $(LOCK) -e '.[dev]'
 	touch $(STAMP)
+
+# Not on $(STAMP): a pyproject.toml the old lock cannot satisfy must still be lockable.
+lock:
+	@test -n "$(PYTHON)" || test -x $(BIN)/python || { echo "Python 3.12+ is needed"; exit 1; }
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q 'uv==$(UV_VERSION)'
+	printf '%s\n' $(LOCK_EXTRA) | $(BIN)/uv pip compile --quiet pyproject.toml - --extra dev --extra bench \
+	  --strip-extras --python-version 3.12 --python-platform x86_64-unknown-linux-gnu \
+	  $(LOCK_ARGS) -o $(LOCK)
 
 install: $(STAMP)
 
@@ -52,7 +69,7 @@ pytest: $(STAMP) browser $(DMCLIENT)
 test: lint typecheck pytest
 
 bench: $(STAMP)
-	$(BIN)/python -m pip install -q -e '.[dev,bench]'
+	$(BIN)/python -m pip install -q -c $(LOCK) -e '.[dev,bench]'
 	$(BIN)/python -m bench.run
 
 clean:
