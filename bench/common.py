@@ -37,7 +37,8 @@ BENCH_DIR = Path(__file__).resolve().parent
 # Always its own directory, whatever PORTAL_VAR_DIR the shell has (the demo's, maybe).
 VAR = Path(os.environ.get("BENCH_VAR_DIR") or ROOT / "var" / "bench").resolve()
 
-# A deposit Zenodo accepts (the same neutral metadata the e2e tests publish).
+# A deposit Zenodo accepts (the same metadata the e2e tests publish), as the editor's
+# fields; ``record(title)`` is what a deposit stores.
 METADATA: dict[str, Any] = {
     "title": "Soil moisture at the Lindenberg site, 2024",
     "resource_type": "dataset",
@@ -55,6 +56,13 @@ METADATA: dict[str, Any] = {
 }
 
 _embedded_redis: subprocess.Popen[bytes] | None = None
+
+
+def record(title: str) -> dict[str, Any]:
+    """The stored metadata (a DataCite record) of a bench deposit called ``title``."""
+    from deposits.metadata import to_record
+
+    return to_record({**METADATA, "title": title})
 
 
 def log(message: str) -> None:
@@ -144,12 +152,15 @@ class System:
         self.name = name
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
+        # The Zenodo sandbox at the root of a port of its own, as in the demo.
+        self.zenodo_port = free_port()
+        self.zenodo_url = f"http://127.0.0.1:{self.zenodo_port}"
         self.logs = VAR / "logs" / name
         shutil.rmtree(self.logs, ignore_errors=True)
         self.logs.mkdir(parents=True)
         self.env = {
             **os.environ,
-            "SANDBOX_BASE_URL": f"{self.url}/sandbox",
+            "ZENODO_SANDBOX_URL": self.zenodo_url,
             "PYTHONUNBUFFERED": "1",
             "DEBUG": "0",
         }
@@ -195,7 +206,16 @@ class System:
             "web",
             [*processes.web("127.0.0.1", self.port, workers=workers, threads=threads), *extra],
         )
-        wait_until(self._web_up, 60, "the web server")
+        wait_until(lambda: self._answers("web", f"{self.url}/login/"), 60, "the web server")
+        self._spawn(
+            "sandbox-zenodo",
+            processes.sandbox("zenodo", "127.0.0.1", self.zenodo_port, workers=workers),
+        )
+        wait_until(
+            lambda: self._answers("sandbox-zenodo", f"{self.zenodo_url}/_control"),
+            60,
+            "the Zenodo sandbox",
+        )
 
     def server_times(self) -> list[tuple[str, int, float]]:
         """(path, status, milliseconds) of every request in the access log so far."""
@@ -207,11 +227,12 @@ class System:
                 out.append((parts[0], int(parts[1]), int(parts[2]) / 1000))
         return out
 
-    def _web_up(self) -> bool:
-        if self.procs["web"].poll() is not None:
-            raise RuntimeError(f"gunicorn exited; see {self.logs / 'web.log'}")
+    def _answers(self, name: str, url: str) -> bool:
+        """Whether the server ``name`` answers ``url`` with 200 (raises if it exited)."""
+        if self.procs[name].poll() is not None:
+            raise RuntimeError(f"{name} exited; see {self.logs / f'{name}.log'}")
         try:
-            return requests.get(f"{self.url}/login/", timeout=2).status_code == 200
+            return requests.get(url, timeout=2).status_code == 200
         except requests.RequestException:
             return False
 
@@ -224,7 +245,7 @@ class System:
         )
 
     def wait_workers_ready(self, timeout: float = 90) -> None:
-        names = [n for n in self.procs if n != "web"]
+        names = [n for n in self.procs if n != "web" and not n.startswith("sandbox-")]
 
         def ready() -> bool:
             return all(b"ready." in (self.logs / f"{n}.log").read_bytes() for n in names)
@@ -260,14 +281,14 @@ class System:
 
 
 def control(system: System, payload: dict[str, Any]) -> dict[str, Any]:
-    """``POST /sandbox/zenodo/_control``: reset, wipe, config, faults."""
-    reply = requests.post(f"{system.url}/sandbox/zenodo/_control", json=payload, timeout=30)
+    """``POST /_control`` of the Zenodo sandbox: reset, wipe, config, faults."""
+    reply = requests.post(f"{system.zenodo_url}/_control", json=payload, timeout=30)
     reply.raise_for_status()
     return reply.json()
 
 
 def sandbox_state(system: System) -> dict[str, Any]:
-    reply = requests.get(f"{system.url}/sandbox/zenodo/_control", timeout=30)
+    reply = requests.get(f"{system.zenodo_url}/_control", timeout=30)
     reply.raise_for_status()
     return reply.json()
 
@@ -372,7 +393,7 @@ def zenodo_account(team: Any, system: System, token: str, windows: list[dict[str
         team=team,
         kind="zenodo",
         label="Zenodo (local sandbox)",
-        base_url=f"{system.url}/sandbox/zenodo/api",
+        base_url=f"{system.zenodo_url}/api",
         status="ok",
         rate_windows=windows,
     )
@@ -386,7 +407,7 @@ def ready_target(team: Any, account: Any, title: str, files: dict[str, bytes]) -
     from deposits import lifecycle
     from deposits.models import Deposit, State, Target
 
-    deposit = Deposit.objects.create(team=team, metadata={**METADATA, "title": title})
+    deposit = Deposit.objects.create(team=team, metadata=record(title))
     for name, content in files.items():
         from tests.factories import add_file
 

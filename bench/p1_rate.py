@@ -137,11 +137,11 @@ def run() -> dict[str, Any]:
     }
     _plot(
         sampler.samples,
-        t0,
-        t1,
-        t_end,
-        peer["series"],
-        portal_calls,
+        t0=t0,
+        t1=t1,
+        t_end=t_end,
+        peer=peer["series"],
+        portal_calls=portal_calls,
     )
     return {"figures": figures, "details": details}
 
@@ -201,7 +201,8 @@ def _peer_run(system: common.System) -> dict[str, Any]:
     procs = [
         ctx.Process(
             target=_peer_process,
-            args=(system.url, token, [[str(p) for p in f] for f in files], work, results, deadline),
+            args=(system.zenodo_url, token, [[str(p) for p in f] for f in files]),
+            kwargs={"work": work, "results": results, "deadline": deadline},
         )
         for _ in range(WORKERS)
     ]
@@ -241,6 +242,7 @@ def _peer_process(
     base: str,
     token: str,
     files: list[list[str]],
+    *,
     work: Any,
     results: Any,
     deadline: float,
@@ -251,7 +253,7 @@ def _peer_process(
     from zenodo_client.struct import Creator, Metadata
 
     client = Zenodo(access_token=token)
-    client.base = f"{base}/sandbox/zenodo"
+    client.base = base
     client.api_base = client.base + "/api"
     client.depositions_base = client.api_base + "/deposit/depositions"
     outcomes: Counter[str] = Counter()
@@ -293,6 +295,7 @@ def _peer_process(
 
 def _plot(
     samples: list[tuple[float, int, int, int]],
+    *,
     t0: float,
     t1: float,
     t_end: float,

@@ -75,9 +75,7 @@ def big_deposit(team: Any, account: Any, name: str, md5: str, index: int) -> Any
     from deposits import lifecycle
     from deposits.models import Deposit, DepositFile, State, Target
 
-    deposit = Deposit.objects.create(
-        team=team, metadata={**common.METADATA, "title": f"P2 big deposit {index}"}
-    )
+    deposit = Deposit.objects.create(team=team, metadata=common.record(f"P2 big deposit {index}"))
     dfile = DepositFile(
         deposit=deposit,
         uid=uuid.uuid4(),
@@ -109,7 +107,7 @@ def curl_upload(system: common.System, token: str, name: str, key: str) -> float
     from django.conf import settings
 
     draft = requests.post(
-        f"{system.url}/sandbox/zenodo/api/deposit/depositions",
+        f"{system.zenodo_url}/api/deposit/depositions",
         json={},
         headers={"Authorization": f"Bearer {token}"},
         timeout=30,

@@ -65,7 +65,7 @@ def seed(slug: str, count: int) -> tuple[Any, list[int]]:
             team=team,
             kind=kind,
             label=label,
-            base_url=f"http://127.0.0.1:9/sandbox/{kind}/api",
+            base_url=f"http://127.0.0.1:9/{kind}/api",  # never called: rows only
             status="ok",
         )
         account.set_token(f"bench-{kind}-token")
@@ -78,7 +78,7 @@ def seed(slug: str, count: int) -> tuple[Any, list[int]]:
             Deposit(
                 team=team,
                 title=f"Soil moisture, site {i}",
-                metadata={**common.METADATA, "title": f"Soil moisture, site {i}"},
+                metadata=common.record(f"Soil moisture, site {i}"),
                 created_by=user,
             )
             for i in range(start, min(start + BATCH, count))
@@ -204,7 +204,7 @@ def _timed_get(session: requests.Session, url: str, headers: dict[str, str]) -> 
 
 
 def _pollers(
-    base: str, sessionid: str, urls: list[str], first: int, start: float, out: Any
+    base: str, sessionid: str, urls: list[str], *, first: int, start: float, out: Any
 ) -> None:
     """One client process running ``len(urls)`` pollers as threads; poller ``k`` starts
     at ``start + k * POLL_EVERY / POLLERS`` and then polls every POLL_EVERY seconds."""
@@ -272,7 +272,8 @@ def measure(system: common.System, sessionid: str, in_flight: list[int]) -> dict
     procs = [
         ctx.Process(
             target=_pollers,
-            args=(system.url, sessionid, urls[i : i + share], i, start, out),
+            args=(system.url, sessionid, urls[i : i + share]),
+            kwargs={"first": i, "start": start, "out": out},
         )
         for i in range(0, POLLERS, share)
     ]

@@ -15,6 +15,7 @@ import re
 import time
 from collections import Counter
 from typing import Any
+from urllib.parse import urlsplit
 
 from bench import common
 
@@ -30,7 +31,7 @@ def minimum_calls(files: int) -> int:
 
 def call_kind(method: str, url: str) -> str:
     """``GET deposit/depositions/:id`` style labels, for the breakdown."""
-    path = url.split("/sandbox/zenodo", 1)[-1].split("?", 1)[0]
+    path = urlsplit(url).path
     path = re.sub(r"/files/[0-9a-f-]{36}/[^/]+$", "/files/:bucket/:key", path)
     path = re.sub(r"/\d+(/|$)", r"/:id\1", path)
     return f"{method} {path}"

@@ -2,7 +2,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import URLPattern, URLResolver, include, path
 
 from deposits.repositories import registry
-from deposits.views import accounts, actions, dashboard, deposit_pages, files
+from deposits.views import accounts, actions, dashboard, deposit_pages, export, files
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path(
@@ -17,6 +17,11 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("deposits/<int:pk>/status/", dashboard.deposit_status, name="deposit-status"),
     path("deposits/<int:pk>/metadata/", deposit_pages.deposit_metadata, name="deposit-metadata"),
     path("deposits/<int:pk>/targets/", deposit_pages.deposit_targets, name="deposit-targets"),
+    path(
+        "deposits/<int:pk>/datacite.<str:fmt>",
+        export.deposit_datacite,
+        name="deposit-datacite",
+    ),
     path("deposits/<int:pk>/files/", files.file_list, name="file-list"),
     path("deposits/<int:pk>/files/upload/", files.file_upload, name="file-upload"),
     path("deposits/<int:pk>/uploads/", files.upload_start, name="upload-start"),

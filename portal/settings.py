@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
+
+from portal import sandboxes
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("PORTAL_VAR_DIR", BASE_DIR / "var"))
@@ -60,15 +63,19 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
 
 SANDBOX_ENABLED = env_bool("SANDBOX_ENABLED", not PRODUCTION)
-# Where workers reach this server's sandboxes (the demo's web server by default).
-SANDBOX_BASE_URL = env("SANDBOX_BASE_URL", "http://127.0.0.1:8000/sandbox")
+# Each sandbox is served at the root of a port of its own (portal/processes.py), as the
+# real services sit at the root of their hosts; these are where workers reach them.
+# kind -> root URL, e.g. ZENODO_SANDBOX_URL (default http://127.0.0.1:8001); see
+# portal/sandboxes.py for the table of sandboxes.
+SANDBOX_URLS = {s.kind: (env(s.env) or s.default_url()).rstrip("/") for s in sandboxes.SANDBOXES}
 
 # Hosts a request may leave for: linked accounts' base URLs and every URL a repository
-# hands back (upload URLs, links) are checked against this list.
+# hands back (upload URLs, links) are checked against this list. ``host`` allows any
+# port of that host, ``host:port`` only that port: the sandboxes get exactly theirs.
+SANDBOX_HOSTS = [urlsplit(url).netloc for url in SANDBOX_URLS.values()] if SANDBOX_ENABLED else []
 ALLOWED_REPOSITORY_HOSTS = env_list(
     "ALLOWED_REPOSITORY_HOSTS",
-    "zenodo.org,sandbox.zenodo.org,data.cogdat.de"
-    + (",127.0.0.1,localhost" if SANDBOX_ENABLED else ""),
+    ",".join(["zenodo.org", "sandbox.zenodo.org", "data.cogdat.de", *SANDBOX_HOSTS]),
 )
 
 from deposits.repositories.registry import PACKAGES as REPOSITORY_PACKAGES  # noqa: E402
@@ -86,7 +93,7 @@ INSTALLED_APPS = [
     *REPOSITORY_PACKAGES,
 ]
 if SANDBOX_ENABLED:
-    INSTALLED_APPS += ["sandbox", "sandbox.zenodo", "sandbox.datameta"]
+    INSTALLED_APPS += ["sandbox", *(s.app for s in sandboxes.SANDBOXES)]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
@@ -100,7 +107,8 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
 ]
 
-ROOT_URLCONF = "portal.urls"
+# A sandbox's own process serves that sandbox's URLconf at its root instead (processes.py).
+ROOT_URLCONF = env("PORTAL_ROOT_URLCONF") or "portal.urls"
 WSGI_APPLICATION = "portal.wsgi.application"
 
 TEMPLATES = [

@@ -1,10 +1,9 @@
-from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
+# The sandboxes are not mounted here: each has a process and a port of its own
+# (sandbox/<kind>/root_urls.py, portal/processes.py).
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("deposits.urls")),
 ]
-if settings.SANDBOX_ENABLED:
-    urlpatterns.append(path("sandbox/", include("sandbox.urls")))

@@ -10,9 +10,11 @@ import factory
 from django.contrib.auth import get_user_model
 from django.core.files.base import ContentFile
 
+from deposits.metadata import to_record
 from deposits.models import Deposit, DepositFile, LinkedAccount, Membership, Target, Team
 
-FULL_METADATA: dict[str, Any] = {
+# The editor's view of the demo deposit; FULL_METADATA is the record stored for it.
+FULL_VIEW: dict[str, Any] = {
     "title": "Soil moisture at the Lindenberg site, 2024",
     "resource_type": "dataset",
     "publication_date": "2025-01-15",
@@ -31,6 +33,12 @@ FULL_METADATA: dict[str, Any] = {
     "version": "1.0",
     "language": "eng",
 }
+FULL_METADATA: dict[str, Any] = to_record(FULL_VIEW)
+
+
+def record(**view: Any) -> dict[str, Any]:
+    """The stored record for the editor's fields given, e.g. ``record(title="Soil")``."""
+    return to_record(view)
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -68,7 +76,7 @@ class AccountFactory(factory.django.DjangoModelFactory):
     team = factory.SubFactory(TeamFactory)
     kind = "zenodo"
     label = "Zenodo (sandbox)"
-    base_url = "http://127.0.0.1:8000/sandbox/zenodo/api"
+    base_url = "http://127.0.0.1:8001/api"  # the Zenodo sandbox (ZENODO_SANDBOX_URL)
     status = "ok"
 
     @factory.post_generation

@@ -1,5 +1,6 @@
-"""The whole system as real processes for end-to-end tests: gunicorn serving the portal and
-the sandboxes, Celery workers and beat, all sharing the test database and the test Redis."""
+"""The whole system as real processes for end-to-end tests: gunicorn serving the portal,
+one gunicorn per sandbox at the root of a port of its own, Celery workers and beat, all
+sharing the test database and the test Redis."""
 
 from __future__ import annotations
 
@@ -19,14 +20,22 @@ from django.conf import settings
 from django.db import connection
 
 from portal import processes
+from portal.sandboxes import SANDBOXES
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+    return free_ports(1)[0]
+
+
+def free_ports(count: int) -> list[int]:
+    """``count`` distinct free ports (all held open until each is known)."""
+    with contextlib.ExitStack() as stack:
+        socks = [stack.enter_context(socket.socket()) for _ in range(count)]
+        for sock in socks:
+            sock.bind(("127.0.0.1", 0))
+        return [int(sock.getsockname()[1]) for sock in socks]
 
 
 def database_url() -> str:
@@ -51,14 +60,22 @@ def wait_until(predicate: Callable[[], Any], timeout: float, what: str, every: f
 
 
 class LiveSystem:
+    """The portal at ``url``; the Zenodo sandbox at the root of ``zenodo_url`` (its API at
+    ``zenodo_url/api``), the DataMeta sandbox at the root of ``datameta_url``."""
+
     def __init__(self, tmp: Path, **env: str) -> None:
-        self.port = free_port()
+        self.port, *ports = free_ports(1 + len(SANDBOXES))
         self.url = f"http://127.0.0.1:{self.port}"
+        self.sandbox_ports = {s.kind: port for s, port in zip(SANDBOXES, ports, strict=True)}
+        self.sandbox_urls = {k: f"http://127.0.0.1:{p}" for k, p in self.sandbox_ports.items()}
+        self.zenodo_url = self.sandbox_urls["zenodo"]
+        self.datameta_url = self.sandbox_urls["datameta"]
         self.logs = tmp
         self.env = {
             **os.environ,
             "DATABASE_URL": database_url(),
-            "SANDBOX_BASE_URL": f"{self.url}/sandbox",
+            # Workers reach the sandboxes there; the default allowlist names these ports.
+            **{s.env: self.sandbox_urls[s.kind] for s in SANDBOXES},
             "LEASE_SECONDS": "4",
             "RECONCILE_EVERY_SECONDS": "2",
             "RETRY_BACKOFF_BASE": "0.5",
@@ -84,12 +101,18 @@ class LiveSystem:
         return proc
 
     def start_web(self) -> None:
+        """The portal's web server and both sandboxes' servers, each up when this returns."""
+        for kind, port in self.sandbox_ports.items():
+            self._spawn(f"sandbox-{kind}", processes.sandbox(kind, "127.0.0.1", port, workers=1))
         self._spawn("web", processes.web("127.0.0.1", self.port, workers=1))
-        wait_until(self._web_up, 60, "the web server")
+        wait_until(lambda: self._answers(f"{self.url}/login/"), 60, "the web server")
+        wait_until(lambda: self._answers(f"{self.zenodo_url}/"), 60, "the Zenodo sandbox")
+        wait_until(lambda: self._answers(f"{self.datameta_url}/api"), 60, "the DataMeta sandbox")
 
-    def _web_up(self) -> bool:
+    @staticmethod
+    def _answers(url: str) -> bool:
         try:
-            return requests.get(f"{self.url}/login/", timeout=2).status_code == 200
+            return requests.get(url, timeout=2).status_code == 200
         except requests.RequestException:
             return False
 

@@ -13,7 +13,7 @@ from deposits.repositories import registry
 
 
 class AccountChoiceField(forms.ModelMultipleChoiceField):
-    def label_from_instance(self, obj: LinkedAccount) -> str:  # type: ignore[override]
+    def label_from_instance(self, obj: LinkedAccount) -> str:
         return f"{obj.label} ({obj.get_kind_display()})"
 
 

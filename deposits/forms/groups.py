@@ -14,6 +14,8 @@ from deposits import metadata as md
 from .fields import choices, date, iso, named, text
 
 ORCID_HELP = "16 digits, e.g. 0000-0002-1825-0097"
+# What a related identifier names: any of the portal's resource types, subtypes included.
+RELATED_TYPES = [(t.id, t.label) for t in md.TYPE_BY_ID.values()]
 
 
 class RowForm(forms.Form):
@@ -40,8 +42,18 @@ class RowForm(forms.Form):
 class PersonForm(RowForm):
     name = text("Name", "Family name, given names", placeholder="Family, Given")
     affiliation = text("Affiliation")
+    ror = text("Affiliation's ROR id", "Optional, from ror.org", placeholder="https://ror.org/0…")
     orcid = text("ORCID iD", ORCID_HELP, inputmode="numeric")
     gnd = text("GND", "Optional")
+
+    def clean_ror(self) -> str:
+        value = str(self.cleaned_data.get("ror") or "").strip()
+        if value and not md.ROR_RE.match(value.lower()):
+            raise forms.ValidationError(
+                "That is not a ROR id: look the institution up on ror.org and paste its "
+                "address, e.g. https://ror.org/00g30e956."
+            )
+        return md.normalize_ror(value)
 
 
 class ContributorForm(PersonForm):
@@ -59,10 +71,10 @@ class SupervisorForm(RowForm):
 class RelatedIdentifierForm(RowForm):
     identifier = text("Identifier", "A DOI, URL, arXiv id, ...")
     relation = forms.ChoiceField(
-        label="Relation", required=False, choices=choices(named(md.RELATIONS))
+        label="Relation", required=False, choices=choices(named(md.RELATION_CHOICES))
     )
     resource_type = forms.ChoiceField(
-        label="Resource type", required=False, choices=choices(md.RESOURCE_TYPES)
+        label="Resource type", required=False, choices=choices(RELATED_TYPES)
     )
     scheme = text("Scheme", "Optional: doi, url, arxiv, ...")
 
@@ -75,6 +87,7 @@ class SubjectForm(RowForm):
 
 class FundingForm(RowForm):
     funder_doi = text("Funder DOI", "e.g. 10.13039/501100000780 (European Commission)")
+    funder_name = text("Funder name", "Optional for the common funders; DataCite asks for it")
     award_number = text("Award number")
 
 

@@ -1,9 +1,11 @@
-"""The deposit editor: every key of the neutral metadata (deposits/metadata.py) as a form.
+"""The deposit editor: the neutral metadata (a DataCite record, deposits/metadata/) as a
+form, through the editor's flat view of it (``deposits.metadata.editing``).
 
-Field names map to metadata paths: ``journal__title`` edits ``journal.title``; the rows
-of a repeating group (creators, dates, ...) are a formset whose prefix is the group key,
-so ``creators-0-orcid`` edits ``creators.0.orcid``. Those paths are what connectors name
-in their problems, which is how each problem finds the field it belongs next to.
+Field names map to the view's field paths: ``journal__title`` edits ``journal.title``;
+the rows of a repeating group (creators, dates, ...) are a formset whose prefix is the
+group key, so ``creators-0-orcid`` edits ``creators.0.orcid``. Those paths are what
+connectors name in their problems, which is how each problem finds the field it belongs
+next to.
 """
 
 from __future__ import annotations
@@ -178,10 +180,11 @@ class MetadataEditor:
         *,
         metadata: dict[str, Any],
     ) -> None:
-        self.form = MetadataForm(data, initial=MetadataForm.initial_from(metadata))
+        view = md.to_view(metadata)
+        self.form = MetadataForm(data, initial=MetadataForm.initial_from(view))
         self.groups: list[BoundGroup] = []
         for group in GROUPS.values():
-            rows = rows_at(metadata, group.path)
+            rows = rows_at(view, group.path)
             extra = 1 if group.empty_row and not rows and data is None else 0
             formset = _formset_class(group, extra)(
                 data,
@@ -210,9 +213,9 @@ class MetadataEditor:
             count += sum(len(errors) for errors in group.formset.errors)
         return count
 
-    def to_metadata(self, previous: dict[str, Any]) -> dict[str, Any]:
-        """The new metadata: the edited keys replaced, keys the form doesn't know kept."""
-        result = dict(previous)
+    def to_metadata(self, previous: md.Record) -> md.Record:
+        """The new record: the edited fields replaced, what the form doesn't show kept."""
+        result = md.to_view(previous)
         result.update(self.form.to_metadata())
         thesis: dict[str, Any] = dict(result.get("thesis") or {})
         for group in self.groups:
@@ -226,7 +229,7 @@ class MetadataEditor:
         for key in NESTED:
             if not result.get(key):
                 result.pop(key, None)
-        return md.clean(result)
+        return md.to_record(result, previous)
 
     def slots(self, placed: dict[str, list[Problem]], *extra: str) -> dict[str, Slot]:
         """Per field path: the form's own errors and the repositories' problems."""

@@ -11,6 +11,7 @@ from django.utils import timezone
 from deposits.models import AccountStatus, LinkedAccount, Team
 from deposits.repositories import registry
 from deposits.repositories.base import AuthError, RepositoryError
+from deposits.repositories.http import host_allowed
 from deposits.repositories.limiter import Priority, RateWindow
 
 from .states import NotAllowed, User, enqueue_verify
@@ -20,8 +21,8 @@ def check_base_url(base_url: str) -> str:
     parts = urlsplit(base_url.strip())
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise NotAllowed("The base URL must be an http(s) URL, e.g. https://zenodo.org/api")
-    allowed = {h.lower() for h in settings.ALLOWED_REPOSITORY_HOSTS}
-    if parts.hostname.lower() not in allowed and parts.netloc.lower() not in allowed:
+    # The same rule as every request's (``host`` any port, ``host:port`` only that port).
+    if not host_allowed(base_url.strip(), settings.ALLOWED_REPOSITORY_HOSTS):
         raise NotAllowed(
             f"{parts.hostname} is not an allowed repository host. An administrator can add "
             "it to ALLOWED_REPOSITORY_HOSTS."

@@ -32,12 +32,14 @@ from deposits.models import (
 from deposits.repositories import registry
 from deposits.repositories.base import (
     AuthError,
+    Connector,
     FileState,
     Job,
     PermanentError,
     Problem,
     RateLimited,
     RepositoryError,
+    Step,
     StepKind,
     StepResult,
 )
@@ -105,20 +107,8 @@ def _advance(target_id: int, token: str, priority: Priority) -> Outcome:
     remote_files = sync_remote_files(target)
     job = build_job(target, remote_files)
 
-    if target.state == State.QUEUED:
-        try:
-            steps = connector.steps(target.action)
-        except PermanentError as exc:
-            _fail(target, token, exc.message, retryable=False)
-            return Outcome()
-        transition(
-            target,
-            State.WORKING,
-            actor_label="worker",
-            message="A worker started",
-            steps=steps,
-            step_index=0,
-        )
+    if target.state == State.QUEUED and not _start_working(target, token, connector):
+        return Outcome()
     if target.step_index >= len(target.steps):
         return _finish(target, token)
     step = connector.step(target.steps[target.step_index])
@@ -128,7 +118,37 @@ def _advance(target_id: int, token: str, priority: Priority) -> Outcome:
         if wait is not None:  # an earlier attempt may have made a record: let the list catch up
             release(target.pk, token)
             return Outcome(again=True, countdown=wait, priority=priority)
+    return _run_step(target, token, connector=connector, step=step, job=job, priority=priority)
 
+
+def _start_working(target: Target, token: str, connector: Connector) -> bool:
+    """A queued target takes the steps of its action; False if the action cannot run."""
+    try:
+        steps = connector.steps(target.action)
+    except PermanentError as exc:
+        _fail(target, token, exc.message, retryable=False)
+        return False
+    transition(
+        target,
+        State.WORKING,
+        actor_label="worker",
+        message="A worker started",
+        steps=steps,
+        step_index=0,
+    )
+    return True
+
+
+def _run_step(
+    target: Target,
+    token: str,
+    *,
+    connector: Connector,
+    step: Step,
+    job: Job,
+    priority: Priority,
+) -> Outcome:
+    """Do the step's one remote operation; its error decides wait, retry or fail."""
     # Write-ahead, before the remote operation: a re-run knows it may have happened.
     job.resumed = target.step_started == target.step_index
     Target.objects.filter(pk=target.pk).update(step_started=target.step_index)
@@ -141,7 +161,15 @@ def _advance(target_id: int, token: str, priority: Priority) -> Outcome:
         with Heartbeat(target.pk, token):
             result = connector.run_step(step.name, client, job, progress_state)
     except RateLimited as exc:
-        return _wait_for_budget(target, token, exc, step.kind, marked, client.writes_sent, priority)
+        return _wait_for_budget(
+            target,
+            token,
+            exc,
+            kind=step.kind,
+            marked=marked,
+            writes_sent=client.writes_sent,
+            priority=priority,
+        )
     except AuthError as exc:
         LinkedAccount.objects.filter(pk=target.account_id).update(
             status=AccountStatus.FAILING, last_error=exc.message
@@ -155,8 +183,14 @@ def _advance(target_id: int, token: str, priority: Priority) -> Outcome:
             _fail(target, token, exc.message, retryable=False, problems=exc.problems)
             return Outcome()
         return _retry_later(target, token, exc, priority)
+    return _after_step(target, token, step.name, result, priority)
 
-    record_result(target, step.name, result)
+
+def _after_step(
+    target: Target, token: str, step: str, result: StepResult, priority: Priority
+) -> Outcome:
+    """A step ran: record it, then finish or queue the next step."""
+    record_result(target, step, result)
     if result.done:
         Target.objects.filter(pk=target.pk).update(step_index=F("step_index") + 1, attempts=0)
         target.step_index += 1
@@ -201,6 +235,7 @@ def _wait_for_budget(
     target: Target,
     token: str,
     exc: RateLimited,
+    *,
     kind: StepKind,
     marked: str,
     writes_sent: int,

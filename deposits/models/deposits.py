@@ -5,6 +5,8 @@ from typing import Any
 from django.conf import settings
 from django.db import models
 
+from deposits import metadata as md
+
 from .teams import Team
 
 
@@ -32,7 +34,7 @@ class Deposit(models.Model):
         return self.title or f"Untitled deposit #{self.pk}"
 
     def save(self, *args: Any, **kwargs: Any) -> None:
-        self.title = str(self.metadata.get("title", "") or "")[:500]
+        self.title = md.title(self.metadata)[:500]
         super().save(*args, **kwargs)
 
 

@@ -89,11 +89,12 @@ def host_allowed(url: str, allowed_hosts: list[str]) -> bool:
     """True if ``url`` is http(s) to a host in ``allowed_hosts``.
 
     An entry ``zenodo.org`` allows that host on any port; ``127.0.0.1:8000`` allows only
-    that port. URLs with user:password@ are refused: they would carry a second credential.
+    that port (``zenodo.org:443`` matches ``https://zenodo.org``, its port being implied).
+    URLs with user:password@ are refused: they would carry a second credential.
     """
     try:
         parts = urlsplit(url)
-        port = parts.port
+        port = parts.port or {"http": 80, "https": 443}.get(parts.scheme)
     except ValueError:
         return False
     host = (parts.hostname or "").lower().rstrip(".")
@@ -317,7 +318,16 @@ class HttpClient:
         for _hop in range(MAX_REDIRECTS + 1):
             self._check(full)
             self._acquire()
-            response = self._once(method, full, json, data, params, headers, timeout, auth)
+            response = self._once(
+                method,
+                full,
+                json=json,
+                data=data,
+                params=params,
+                headers=headers,
+                timeout=timeout,
+                auth=auth,
+            )
             location = response.headers.get("Location")
             # Redirects are followed by hand so every hop passes the allowlist and the
             # limiter; bodies are never re-sent to a redirect target.
@@ -336,6 +346,7 @@ class HttpClient:
         self,
         method: str,
         url: str,
+        *,
         json: Any,
         data: Any,
         params: Mapping[str, Any] | None,
@@ -360,7 +371,7 @@ class HttpClient:
             )
         except requests.RequestException as exc:
             error = self._transport_error(exc, timeout)
-            self._record(method, shown, None, started, {}, error.message)
+            self._record(method, shown, None, started=started, rate={}, error=error.message)
             # ``from None``: the requests exception may quote the URL with its query.
             raise error from None
         rate = {k: v for k, v in response.headers.items() if k.lower() in _RATE_HEADERS}
@@ -375,7 +386,9 @@ class HttpClient:
         error_text = ""
         if response.status_code >= 400:
             error_text = redact_text(response.text[:500], self._token)
-        self._record(method, shown, response.status_code, started, rate, error_text)
+        self._record(
+            method, shown, response.status_code, started=started, rate=rate, error=error_text
+        )
         return response
 
     def _record(
@@ -383,6 +396,7 @@ class HttpClient:
         method: str,
         url: str,
         status: int | None,
+        *,
         started: float,
         rate: dict[str, str],
         error: str,

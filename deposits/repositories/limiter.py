@@ -269,7 +269,7 @@ class Limiter:
         budget. ``blocked_until`` is an epoch time on the Redis clock, or None.
         """
         pairs = _windows(windows)
-        seconds_now, micros = self.redis.time()  # type: ignore[misc]
+        seconds_now, micros = self.redis.time()
         now = int(seconds_now) + int(micros) / 1_000_000
         meta = {_text(k): _text(v) for k, v in self.redis.hgetall(self._meta_key(key)).items()}
         blocked_until = float(meta.get("blocked_until", "0") or 0)

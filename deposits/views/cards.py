@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from deposits import lifecycle
+from deposits import metadata as md
 from deposits.models import (
     Action,
     Event,
@@ -143,7 +144,7 @@ def target_card(target: Target) -> TargetCard:
     named = version or concept
     resolvable = bool(cited_scheme and cited_scheme.resolver)
     year = target.published_at.strftime("%Y") if target.published_at else ""
-    year = str(target.deposit.metadata.get("publication_date", ""))[:4] or year
+    year = md.date(target.deposit.metadata)[:4] or year
     return TargetCard(
         target=target,
         step=step,

@@ -48,21 +48,23 @@ def authors(creators: list[dict[str, Any]]) -> str:
     return ", ".join(names[:-1]) + ", & " + names[-1]
 
 
-def description(metadata: dict[str, Any]) -> str:
-    kind = metadata.get("resource_type", "")
-    if kind == "publication":
-        return dict(md.PUBLICATION_TYPES).get(metadata.get("publication_type", ""), "")
-    return DESCRIPTIONS.get(kind, "")
+def description(metadata: md.Record) -> str:
+    rtype = md.resource_type(metadata)
+    if rtype is None:
+        return ""
+    if rtype.parent == "publication":
+        return rtype.label if rtype.subtype else ""
+    return DESCRIPTIONS.get(rtype.parent, "")
 
 
-def citation(metadata: dict[str, Any], *, publisher: str, doi: str, year: str) -> str:
+def citation(metadata: md.Record, *, publisher: str, doi: str, year: str) -> str:
     parts = []
-    who = authors(metadata.get("creators") or [])
+    who = authors(md.items(metadata, "creators"))
     if who:
         parts.append(f"{who} ({year or 'n.d.'}).")
     else:
         parts.append(f"({year or 'n.d.'}).")
-    title = str(metadata.get("title") or "Untitled").rstrip(".")
+    title = (md.title(metadata) or "Untitled").rstrip(".")
     extra = []
     if metadata.get("version"):
         extra.append(f"(Version {metadata['version']})")

@@ -17,7 +17,7 @@ from django_htmx.http import trigger_client_event
 from deposits import access, lifecycle
 from deposits.forms import MetadataEditor, NewDepositForm, TargetsForm
 from deposits.forms.metadata import GROUPS, LICENSES, edit_rows, place_problems
-from deposits.metadata import clean
+from deposits.metadata import to_record, to_view
 from deposits.models import Deposit, Event, State, Target
 from deposits.uploads import files_locked_reason
 
@@ -102,7 +102,7 @@ def deposit_new(request: HtmxHttpRequest) -> HttpResponse:
             deposit = Deposit.objects.create(
                 team=form.cleaned_data["team"],
                 created_by=request.user,
-                metadata=clean(
+                metadata=to_record(
                     {
                         "title": form.cleaned_data["title"].strip(),
                         "resource_type": form.cleaned_data["resource_type"],
@@ -186,7 +186,9 @@ def _save(
 ) -> None:
     old = deposit.metadata
     new = editor.to_metadata(old)
-    changed = sorted(k for k in set(old) | set(new) if old.get(k) != new.get(k))
+    # named as the editor names them (the fields a person changed), not by DataCite key
+    before, after = to_view(old), to_view(new)
+    changed = sorted(k for k in set(before) | set(after) if before.get(k) != after.get(k))
     with transaction.atomic():
         if changed:
             deposit.metadata = new

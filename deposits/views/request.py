@@ -9,4 +9,4 @@ class HtmxHttpRequest(HttpRequest):
     """A request that went through django-htmx's middleware and ``login_required``."""
 
     htmx: HtmxDetails
-    user: User  # type: ignore[assignment]
+    user: User

@@ -1,4 +1,4 @@
-"""Fault injection and request counters, driven by ``POST /sandbox/datameta/_control``.
+"""Fault injection and request counters, driven by ``POST /_control`` (at the sandbox's root).
 
 A fault is armed for the next N API requests (optionally only those whose path contains
 a fragment, or with one method): ``500`` answers like waitress after an unhandled

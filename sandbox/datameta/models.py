@@ -208,7 +208,7 @@ class File(SiteIdModel):
         return storage_dir() / str(self.uuid)
 
     def is_submitted(self) -> bool:
-        return self.records.filter(metadataset__submission__isnull=False).exists()  # type: ignore[attr-defined]
+        return self.records.filter(metadataset__submission__isnull=False).exists()
 
 
 class MetaDataSet(SiteIdModel):
@@ -300,7 +300,7 @@ class ControlState(models.Model):
 
 
 class RequestCounter(models.Model):
-    """Requests seen per ``METHOD route`` (GET /sandbox/datameta/_control shows them)."""
+    """Requests seen per ``METHOD route`` (GET /_control shows them)."""
 
     key = models.CharField(max_length=100, unique=True)
     count = models.IntegerField(default=0)

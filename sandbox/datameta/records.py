@@ -119,7 +119,7 @@ def metadataset_response(mset: MetaDataSet, user: User) -> dict[str, Any]:
     readable = readable_metadata(user, submitted=submitted)
     records = [
         r for r in mset.records.select_related("metadatum", "file") if r.metadatum.name in readable
-    ]  # type: ignore[attr-defined]
+    ]
     return {
         "id": mset.identifier(),
         "record": {r.metadatum.name: display(r.metadatum, r.value) for r in records},
@@ -143,7 +143,7 @@ def service_executions(
         return None
     done = {
         execution.service_id: execution
-        for execution in mset.service_executions.select_related("service", "user")  # type: ignore[attr-defined]
+        for execution in mset.service_executions.select_related("service", "user")
     }
     result: dict[str, dict[str, Any] | None] = {}
     for name, metadatum in service_fields.items():

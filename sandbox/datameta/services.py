@@ -48,7 +48,7 @@ def execute(
         raise ApiError(json_reply({}, 403))
     if not service.users.filter(pk=user.pk).exists():
         raise ApiError(json_reply({}, 403))
-    targets = {m.name: m for m in service.target_metadata.all()}  # type: ignore[attr-defined]
+    targets = {m.name: m for m in service.target_metadata.all()}
     values = records.as_strings(record)
     unknown = [
         error("Metadatum unknown or not associated with the specified service.", field=name)
@@ -113,7 +113,7 @@ def run_due(*, force: bool = False) -> int:
             with transaction.atomic():
                 # Claimed by the unique (service, metadataset) row: a concurrent runner loses.
                 ServiceExecution.objects.create(service=service, metadataset=mset, user=robot)
-                for metadatum in service.target_metadata.all():  # type: ignore[attr-defined]
+                for metadatum in service.target_metadata.all():
                     MetaDatumRecord.objects.update_or_create(
                         metadataset=mset, metadatum=metadatum, defaults={"value": accession}
                     )

@@ -79,7 +79,7 @@ def check(user: User, file_ids: list[str], mset_ids: list[str]) -> Checked:
 
 
 def _records(mset: MetaDataSet) -> list[MetaDatumRecord]:
-    return list(mset.records.select_related("metadatum", "metadataset"))  # type: ignore[attr-defined]
+    return list(mset.records.select_related("metadatum", "metadataset"))
 
 
 def check_access(
@@ -93,7 +93,7 @@ def check_access(
         problems += [
             error("Access denied", entity=echo[g])
             for g, obj in found.items()
-            if obj is not None and obj.user_id != user.pk  # type: ignore[attr-defined]
+            if obj is not None and obj.user_id != user.pk
         ]
     if problems:
         raise ApiError(error_list(problems))
@@ -115,7 +115,7 @@ def check_association(
     problems += [
         error("Already submitted", entity=f.identifier())
         for f in files.values()
-        if f.records.exists()  # type: ignore[attr-defined]
+        if f.records.exists()
     ]
     problems += [
         error("Already submitted", entity=m.identifier())

@@ -1,4 +1,4 @@
-"""Routes of the DataMeta sandbox, mounted at ``/sandbox/datameta/``.
+"""Routes of the DataMeta sandbox, served at the root of its own port (``root_urls``).
 
 The API lives under ``api/v1/`` as on the real server; ``api`` redirects there (notes §5).
 """

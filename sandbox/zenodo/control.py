@@ -2,7 +2,7 @@
 
 Everything is kept in the database so that all threads and processes serving the sandbox
 share it. In-process tests call the functions here (``configure``, ``add_fault``,
-``reset``, ``state``); tests and benchmarks over HTTP use ``/sandbox/zenodo/_control``,
+``reset``, ``state``); tests and benchmarks over HTTP use ``/_control`` at the sandbox's root,
 which takes and returns the same JSON (see ``views_control``).
 """
 

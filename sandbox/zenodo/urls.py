@@ -1,4 +1,4 @@
-"""Routes of the Zenodo sandbox, mounted at ``/sandbox/zenodo/`` (notes §1.2)."""
+"""Routes of the Zenodo sandbox, served at the root of its own port (``root_urls``, notes §1.2)."""
 
 from django.urls import path, re_path
 

@@ -112,24 +112,14 @@ def deserialize(body: dict[str, Any]) -> dict[str, Any] | None:
     if set(given) == {"imprint_publisher"}:
         raise ValidationFailed({"metadata": ["Metadata must be non-empty"]})
     metadata: dict[str, Any] = {}
-    for name in STRING_FIELDS:
-        if name in given:
-            if isinstance(given[name], str):
-                metadata[name] = given[name]
-            else:
-                errors[f"metadata.{name}"] = ["Not a valid string."]
+    _strings(given, metadata, errors)
     metadata.setdefault("publication_date", datetime.date.today().isoformat())
     metadata["imprint_publisher"] = "Zenodo"
     _access(given, metadata, errors)
     for name in PEOPLE_FIELDS:
         if name in given:
             metadata[name] = _people(name, given[name], errors)
-    if "keywords" in given:
-        keywords = given["keywords"]
-        if isinstance(keywords, list) and all(isinstance(k, str) for k in keywords):
-            metadata["keywords"] = keywords
-        else:
-            errors["metadata.keywords"] = ["Not a valid list."]
+    _keywords(given, metadata, errors)
     _communities(given, metadata, errors)
     _related_identifiers(given, metadata, errors)
     _language(given, metadata, errors)
@@ -141,6 +131,26 @@ def deserialize(body: dict[str, Any]) -> dict[str, Any] | None:
     if errors:
         raise ValidationFailed(errors)
     return metadata
+
+
+def _strings(given: dict[str, Any], metadata: dict[str, Any], errors: Errors) -> None:
+    """The free-text fields (``STRING_FIELDS``): each must be a string."""
+    for name in STRING_FIELDS:
+        if name in given:
+            if isinstance(given[name], str):
+                metadata[name] = given[name]
+            else:
+                errors[f"metadata.{name}"] = ["Not a valid string."]
+
+
+def _keywords(given: dict[str, Any], metadata: dict[str, Any], errors: Errors) -> None:
+    """A list of strings."""
+    if "keywords" in given:
+        keywords = given["keywords"]
+        if isinstance(keywords, list) and all(isinstance(k, str) for k in keywords):
+            metadata["keywords"] = keywords
+        else:
+            errors["metadata.keywords"] = ["Not a valid list."]
 
 
 def _access(given: dict[str, Any], metadata: dict[str, Any], errors: Errors) -> None:

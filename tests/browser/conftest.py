@@ -63,9 +63,9 @@ def page(browser: Any, tmp_path: Path) -> Iterator[Any]:
 def live_system(transactional_db: None, tmp_path: Path) -> Iterator[LiveSystem]:
     purge_queues()
     system = LiveSystem(tmp_path)
-    system.start_web()
-    system.start_worker()
-    try:
+    try:  # a server that does not come up is stopped too, not left running
+        system.start_web()
+        system.start_worker()
         yield system
     finally:
         system.stop()

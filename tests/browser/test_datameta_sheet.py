@@ -11,7 +11,7 @@ import pytest
 
 from deposits import lifecycle
 from tests.e2e.test_datameta_submit import linked_account
-from tests.factories import DepositFactory, TargetFactory, add_file
+from tests.factories import DepositFactory, TargetFactory, add_file, record
 from tests.livesystem import LiveSystem
 
 pytestmark = [pytest.mark.browser]
@@ -27,7 +27,7 @@ def test_a_sheet_with_errors_is_fixed_and_submitted(
     live_system: LiveSystem, page: Any, team: Any, member: Any, tmp_path: Path
 ) -> None:
     account = linked_account(live_system, team)  # verified, its fields fetched
-    deposit = DepositFactory(team=team, metadata={"title": "Soil samples, spring 2024"})
+    deposit = DepositFactory(team=team, metadata=record(title="Soil samples, spring 2024"))
     add_file(deposit, "AB12_R1.fastq.gz", b"@r1\nACGT\n+\nIIII\n" * 100)
     add_file(deposit, "CD34_R1.fastq.gz", b"@r2\nTTGA\n+\nIIII\n" * 100)
     target = TargetFactory(deposit=deposit, account=account)

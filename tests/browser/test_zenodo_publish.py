@@ -26,7 +26,7 @@ def test_ada_publishes_a_deposit_and_sees_its_doi_without_reloading(
     AccountFactory(
         team=team,
         label="Zenodo sandbox",
-        base_url=f"{live_system.url}/sandbox/zenodo/api",
+        base_url=f"{live_system.zenodo_url}/api",
         token=token,
         status="ok",
     )

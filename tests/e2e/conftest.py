@@ -13,8 +13,8 @@ def live_system(transactional_db: None, tmp_path: Path) -> Iterator[LiveSystem]:
     """Web server + sandboxes; tests start the workers they need."""
     purge_queues()
     system = LiveSystem(tmp_path)
-    system.start_web()
-    try:
+    try:  # a server that does not come up is stopped too, not left running
+        system.start_web()
         yield system
     finally:
         system.stop()

@@ -32,7 +32,7 @@ ROWS = [
 
 
 def control(system: LiveSystem, payload: dict[str, Any] | None = None) -> dict[str, Any]:
-    url = f"{system.url}/sandbox/datameta/_control"
+    url = f"{system.datameta_url}/_control"
     reply = (
         requests.post(url, json=payload, timeout=10) if payload else requests.get(url, timeout=10)
     )
@@ -47,7 +47,7 @@ def linked_account(system: LiveSystem, team: Team) -> LinkedAccount:
         team=team,
         kind="datameta",
         label="DataMeta sandbox",
-        base_url=f"{system.url}/sandbox/datameta",
+        base_url=system.datameta_url,
         token=key,
         status="unverified",
     )

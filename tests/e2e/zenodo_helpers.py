@@ -14,13 +14,13 @@ from tests.livesystem import LiveSystem, wait_until
 
 
 def control(system: LiveSystem, payload: dict[str, Any]) -> dict[str, Any]:
-    reply = requests.post(f"{system.url}/sandbox/zenodo/_control", json=payload, timeout=10)
+    reply = requests.post(f"{system.zenodo_url}/_control", json=payload, timeout=10)
     reply.raise_for_status()
     return reply.json()
 
 
 def counters(system: LiveSystem) -> dict[str, Any]:
-    reply = requests.get(f"{system.url}/sandbox/zenodo/_control", timeout=10)
+    reply = requests.get(f"{system.zenodo_url}/_control", timeout=10)
     reply.raise_for_status()
     return reply.json()["counters"]
 
@@ -28,7 +28,7 @@ def counters(system: LiveSystem) -> dict[str, Any]:
 def sandbox_account(system: LiveSystem, team: Team) -> tuple[LinkedAccount, str]:
     token = system.manage("sandbox_token", "zenodo")
     account = AccountFactory(
-        team=team, base_url=f"{system.url}/sandbox/zenodo/api", token=token, status="ok"
+        team=team, base_url=f"{system.zenodo_url}/api", token=token, status="ok"
     )
     return account, token
 
@@ -64,7 +64,7 @@ def wait_for_state(target: Target, states: set[str], timeout: float = 120) -> Ta
 
 def remote_deposition(system: LiveSystem, token: str, remote_id: str) -> dict[str, Any]:
     reply = requests.get(
-        f"{system.url}/sandbox/zenodo/api/deposit/depositions/{remote_id}",
+        f"{system.zenodo_url}/api/deposit/depositions/{remote_id}",
         headers={"Authorization": f"Bearer {token}"},
         timeout=10,
     )

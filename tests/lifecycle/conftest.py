@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from deposits import metadata as md
 from deposits.repositories import registry
 from deposits.repositories.base import (
     ActionSpec,
@@ -53,7 +54,7 @@ class ScriptedConnector(Connector):
         self, metadata: dict[str, Any], options: dict[str, Any], files: list[FileJob], schema: Any
     ) -> list[Problem]:
         problems = list(self.problems)
-        if not metadata.get("title"):
+        if not md.title(metadata):
             problems.append(Problem("title", "Add a title.", repository="zenodo"))
         return problems
 

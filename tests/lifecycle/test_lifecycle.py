@@ -14,7 +14,7 @@ from deposits.repositories.base import (
     TransientError,
     ValidationFailed,
 )
-from tests.factories import DepositFactory, TargetFactory, add_file
+from tests.factories import DepositFactory, TargetFactory, add_file, record
 
 pytestmark = pytest.mark.django_db
 
@@ -257,15 +257,16 @@ def test_a_step_knows_when_it_is_resumed_and_a_file_is_marked_before_its_bytes_m
     assert connector.calls[2][1].files[0].status == "failed"
 
 
+@pytest.mark.usefixtures("connector")
 def test_a_backlog_takes_turns_per_account_oldest_first(
-    team, zenodo_account, connector, member, settings, monkeypatch
+    team, zenodo_account, member, settings, monkeypatch
 ):
     from deposits.lifecycle import worker
 
     settings.MAX_ACTIVE_TARGETS_PER_ACCOUNT = 1
     targets = []
     for title in ("first", "second", "third"):
-        deposit = DepositFactory(team=team, metadata={"title": title})
+        deposit = DepositFactory(team=team, metadata=record(title=title))
         add_file(deposit, "a.csv", b"1\n")
         t = TargetFactory(deposit=deposit, account=zenodo_account)
         lifecycle.revalidate(deposit)

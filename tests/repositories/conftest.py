@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 import redis
 
+from deposits.metadata import to_record
 from deposits.repositories.base import FileJob, Job
 from deposits.repositories.http import CallRecord, HttpClient
 from deposits.repositories.limiter import Limiter
@@ -80,7 +81,8 @@ def file_job(name: str, content: bytes, **kwargs: Any) -> FileJob:
     )
 
 
-FULL_METADATA: dict[str, Any] = {
+# The editor's view of a deposit using every field; FULL_METADATA is its stored record.
+FULL_VIEW: dict[str, Any] = {
     "title": "Soil moisture of the Elbe floodplain, 2019-2024",
     "resource_type": "publication",
     "publication_type": "article",
@@ -111,7 +113,7 @@ FULL_METADATA: dict[str, Any] = {
     "related_identifiers": [
         {
             "identifier": "10.1234/paper",
-            "relation": "isSupplementTo",
+            "relation": "IsSupplementTo",
             "resource_type": "publication-article",
         }
     ],
@@ -153,6 +155,7 @@ FULL_METADATA: dict[str, Any] = {
         ],
     },
 }
+FULL_METADATA: dict[str, Any] = to_record(FULL_VIEW)
 
 
 @pytest.fixture

@@ -28,6 +28,7 @@ from deposits.repositories.base import (
 from deposits.repositories.datameta.account import forget_api_roots
 from deposits.repositories.datameta.connector import DataMetaConnector
 from deposits.repositories.http import HttpClient
+from tests.factories import record
 from tests.repositories.test_datameta_errors import exchange
 from tests.repositories.test_datameta_sheet import SCHEMA
 
@@ -330,7 +331,7 @@ def make_job(action: str = "publish", rows: list[dict[str, Any]] | None = None) 
     return Job(
         target_id=1,
         action=action,
-        metadata={"title": "Soil samples 2024"},
+        metadata=record(title="Soil samples 2024"),
         options={"metadatasets": [dict(r) for r in rows or ROWS]},
         files=[file_job(n, c) for n, c in CONTENT.items()],
         schema=SCHEMA,

@@ -7,10 +7,11 @@ import datetime as dt
 
 import pytest
 
+from deposits.metadata import to_record
 from deposits.repositories.zenodo.crosswalk import to_zenodo
 from deposits.repositories.zenodo.rules import validate
 
-from .conftest import FULL_METADATA, file_job
+from .conftest import FULL_METADATA, FULL_VIEW, file_job
 
 
 def test_it_crosswalks_a_full_deposit():
@@ -119,25 +120,36 @@ def test_it_crosswalks_a_full_deposit():
 
 def test_access_details_travel_only_with_their_access_right():
     embargoed = to_zenodo(
-        {"access_right": "embargoed", "embargo_date": "2030-01-01", "access_conditions": "x"}
+        to_record(
+            {"access_right": "embargoed", "embargo_date": "2030-01-01", "access_conditions": "x"}
+        )
     )
     assert embargoed == {"access_right": "embargoed", "embargo_date": "2030-01-01"}
     restricted = to_zenodo(
-        {"access_right": "restricted", "embargo_date": "2030-01-01", "access_conditions": "Ask us"}
+        to_record(
+            {
+                "access_right": "restricted",
+                "embargo_date": "2030-01-01",
+                "access_conditions": "Ask us",
+            }
+        )
     )
     assert restricted == {"access_right": "restricted", "access_conditions": "Ask us"}
 
 
 def test_a_bare_award_is_sent_as_is_and_subtypes_only_when_they_apply():
     out = to_zenodo(
-        {
-            "resource_type": "dataset",
-            "publication_type": "article",
-            "funding": [{"award_number": "283595"}],
-        }
+        to_record(
+            {
+                "resource_type": "dataset",
+                "publication_type": "article",
+                "funding": [{"award_number": "283595"}],
+            }
+        )
     )
     assert out == {"upload_type": "dataset", "grants": [{"id": "283595"}]}
-    assert to_zenodo({"resource_type": "image", "image_type": "photo"})["image_type"] == "photo"
+    photo = to_record({"resource_type": "image", "image_type": "photo"})
+    assert to_zenodo(photo)["image_type"] == "photo"
 
 
 def fields(metadata, options=None, files=None):
@@ -152,13 +164,14 @@ def test_the_full_example_passes():
 
 
 def meta(**changes):
-    data = copy.deepcopy(FULL_METADATA)
+    """FULL_METADATA with fields of the editor's view changed (None: removed)."""
+    data = copy.deepcopy(FULL_VIEW)
     for key, value in changes.items():
         if value is None:
             data.pop(key, None)
         else:
             data[key] = value
-    return data
+    return to_record(data)
 
 
 @pytest.mark.parametrize(
@@ -192,7 +205,8 @@ def meta(**changes):
             {"related_identifiers": [{"identifier": "10.1/x", "relation": "likes"}]},
             ["related_identifiers.0.relation"],
         ),
-        ({"subjects": [{"term": "x"}]}, ["subjects.0"]),
+        ({"subjects": [{"identifier": "http://id.loc.gov/x"}]}, ["subjects.0"]),
+        ({"subjects": [{"term": "x", "scheme": "url"}]}, ["subjects.0"]),
         ({"funding": [{"funder_doi": "10.13039/501100000780"}]}, ["funding.0.award_number"]),
         ({"funding": [{"funder_doi": "NSF", "award_number": "1"}]}, ["funding.0.funder_doi"]),
         ({"locations": [{"lat": 100, "lon": 0}]}, ["locations.0.place", "locations.0.lat"]),

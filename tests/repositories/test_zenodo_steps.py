@@ -12,7 +12,7 @@ from responses import matchers
 from deposits.repositories.base import ChecksumMismatch, PermanentError, TransientError
 from deposits.repositories.zenodo.crosswalk import to_zenodo
 
-from .conftest import BASE, FULL_METADATA, file_job, load_fixture
+from .conftest import BASE, FULL_VIEW, file_job, load_fixture
 
 SANDBOX = "https://sandbox.zenodo.org/api"
 MARKER = "portal-create-7f3a9c"
@@ -78,7 +78,7 @@ def expect_marked_create(rsps):  # type: ignore[no-untyped-def]
             matchers.json_params_matcher(
                 {
                     "metadata": {
-                        "title": FULL_METADATA["title"],
+                        "title": FULL_VIEW["title"],
                         "upload_type": "publication",
                         "publication_type": "article",
                         "notes": MARKER,

@@ -1,4 +1,8 @@
-"""Fixtures for the sandbox tests: Zenodo ones are named ``zenodo_*``."""
+"""Fixtures for the sandbox tests: Zenodo ones are named ``zenodo_*``.
+
+Each module serves its sandbox at the root (``pytestmark = pytest.mark.urls(...)`` with
+``sandbox.<kind>.root_urls``), as the sandbox's own process does (portal/processes.py).
+"""
 
 from __future__ import annotations
 
@@ -8,7 +12,7 @@ from typing import Any
 import pytest
 from django.test import Client
 
-ZENODO_API = "/sandbox/zenodo/api"
+ZENODO_API = "/api"
 ZENODO_METADATA = {
     "title": "Soil samples 2024",
     "upload_type": "dataset",

@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 from django.test import Client
 
-DATAMETA_API = "/sandbox/datameta/api/v1"
-DATAMETA_CONTROL = "/sandbox/datameta/_control"
+DATAMETA_API = "/api/v1"
+DATAMETA_CONTROL = "/_control"
 DATAMETA_RECORD = {
     "SampleID": "BN09",
     "ZIPCode": "149",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 from datetime import timedelta
 
+import pytest
 from django.core.management import call_command
 from django.test import Client
 from django.utils import timezone
@@ -14,23 +15,25 @@ from sandbox.datameta.seed import ADMIN_EMAIL, ADMIN_PASSWORD
 from tests.sandbox.datameta_fixtures import *  # noqa: F403
 from tests.sandbox.datameta_fixtures import DATAMETA_API, DataMetaClient
 
+pytestmark = pytest.mark.urls("sandbox.datameta.root_urls")
+
 INVALID_SECURITY = [
     {"exception": "InvalidSecurity", "message": "Security not valid for any requirement"}
 ]
 
 
 def test_api_redirects_to_the_current_version(datameta_anonymous: Client) -> None:
-    response = datameta_anonymous.get("/sandbox/datameta/api")
+    response = datameta_anonymous.get("/api")
 
     assert response.status_code == 302
-    assert response["Location"] == "http://testserver/sandbox/datameta/api/v1"
+    assert response["Location"] == "http://testserver/api/v1"
     assert response["Content-Type"] == "text/html; charset=UTF-8"
-    assert b"The resource was found at /sandbox/datameta/api/v1;" in response.content
+    assert b"The resource was found at /api/v1;" in response.content
 
 
 def test_api_root_is_a_swagger_page_and_the_spec_is_served(datameta_anonymous: Client) -> None:
     assert datameta_anonymous.get(DATAMETA_API)["Content-Type"].startswith("text/html")
-    spec = datameta_anonymous.get("/sandbox/datameta/openapi.yaml")
+    spec = datameta_anonymous.get("/openapi.yaml")
     assert spec.status_code == 200
     assert b"title: DataMeta" in spec.content
 

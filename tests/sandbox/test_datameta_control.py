@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+import pytest
 from django.test import Client
 
 from sandbox.datameta.models import ApiKey, File, MetaDataSet
@@ -15,6 +16,8 @@ from tests.sandbox.datameta_fixtures import (
     DataMetaClient,
     datameta_control,
 )
+
+pytestmark = pytest.mark.urls("sandbox.datameta.root_urls")
 
 
 def test_it_injects_a_waitress_500(datameta_admin: DataMetaClient) -> None:

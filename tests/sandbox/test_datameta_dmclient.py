@@ -1,13 +1,13 @@
 """The official client, unchanged, completes ``dmclient shortcuts stage-and-submit``.
 
 ``datameta-client`` joins ``/api/v1`` to ``DATAMETA_URL`` with ``urljoin``, which drops any
-path, so it only talks to a DataMeta at a host's root. This module therefore serves the
-sandbox at the root of the live server (``pytest.mark.urls``); only the client's URL and
-token are configured.
+path, so it only talks to a DataMeta at a host's root: where the sandbox is served, by its
+own process as by this module's live server (``sandbox.datameta.root_urls``). Of the
+client's configuration only ``DATAMETA_URL`` (the server's root) and ``DATAMETA_TOKEN``
+are set.
 
-Install the client in its own virtualenv (its pins clash with the project's):
-``python3.12 -m venv /tmp/dmvenv && /tmp/dmvenv/bin/pip install datameta-client==1.0.1
-'setuptools<81'`` (it imports ``pkg_resources``). ``DMCLIENT`` points at another binary.
+The client lives in a virtualenv of its own (its pins clash with the project's):
+``make .tools/dmclient/bin/dmclient`` installs it there; ``DMCLIENT`` points at another.
 """
 
 from __future__ import annotations
@@ -20,20 +20,27 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from django.urls import include, path
 
 from sandbox.datameta.models import File, MetaDataSet, Submission
 from tests.sandbox.datameta_fixtures import *  # noqa: F403
 from tests.sandbox.datameta_fixtures import DATAMETA_READS
 
-urlpatterns = [path("", include("sandbox.datameta.urls"))]
+pytestmark = pytest.mark.urls("sandbox.datameta.root_urls")
+
+# Where ``make test`` installs it (``make .tools/dmclient/bin/dmclient``).
+INSTALLED = Path(__file__).resolve().parents[2] / ".tools/dmclient/bin/dmclient"
 
 
 def dmclient_path() -> str | None:
-    configured = (
-        os.environ.get("DMCLIENT") or shutil.which("dmclient") or "/tmp/dmvenv/bin/dmclient"
-    )
-    return configured if Path(configured).is_file() else None
+    for candidate in (
+        os.environ.get("DMCLIENT"),
+        str(INSTALLED),
+        shutil.which("dmclient"),
+        "/tmp/dmvenv/bin/dmclient",
+    ):
+        if candidate and Path(candidate).is_file():
+            return candidate
+    return None
 
 
 @pytest.fixture
@@ -41,8 +48,7 @@ def datameta_dmclient() -> str:
     found = dmclient_path()
     if found is None:
         reason = (
-            "dmclient not installed: python3.12 -m venv /tmp/dmvenv && "
-            "/tmp/dmvenv/bin/pip install datameta-client==1.0.1 'setuptools<81' "
+            "dmclient not installed: make .tools/dmclient/bin/dmclient "
             "(or set DMCLIENT to its path)"
         )
         if os.environ.get("CI"):
@@ -55,7 +61,7 @@ def run_dmclient(binary: str, url: str, token: str, home: Path, *args: str) -> A
     env = {
         "PATH": os.environ.get("PATH", ""),
         "HOME": str(home),  # no ~/.dmclient.yaml of the developer's
-        "DATAMETA_URL": url,
+        "DATAMETA_URL": url,  # the server's root, nothing more
         "DATAMETA_TOKEN": token,
         "NO_COLOR": "1",
         "COLUMNS": "200",
@@ -65,7 +71,6 @@ def run_dmclient(binary: str, url: str, token: str, home: Path, *args: str) -> A
     )
 
 
-@pytest.mark.urls(__name__)
 @pytest.mark.django_db(transaction=True)
 def test_dmclient_stage_and_submit_completes(
     datameta_dmclient: str, live_server: Any, datameta_storage: Path, tmp_path: Path
@@ -108,7 +113,6 @@ def test_dmclient_stage_and_submit_completes(
     assert uploaded["BN09_R1.fastq.gz"].path.read_bytes() == DATAMETA_READS
 
 
-@pytest.mark.urls(__name__)
 @pytest.mark.django_db(transaction=True)
 def test_dmclient_reports_validation_errors_of_the_sandbox(
     datameta_dmclient: str, live_server: Any, datameta_storage: Path, tmp_path: Path

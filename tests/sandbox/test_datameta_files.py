@@ -15,6 +15,8 @@ from django.test import Client
 from tests.sandbox.datameta_fixtures import *  # noqa: F403
 from tests.sandbox.datameta_fixtures import DATAMETA_API, DATAMETA_READS, DataMetaClient
 
+pytestmark = pytest.mark.urls("sandbox.datameta.root_urls")
+
 NOT_MODIFIABLE = [
     {"exception": "ResourceNotModifiableError", "message": "The resource cannot be modified"}
 ]
@@ -41,7 +43,7 @@ def test_announcing_gives_an_upload_url_and_an_access_token(
     assert body["id"]["site"].startswith("DMF-")
     # From the Host header, always http (notes §18).
     assert body["urlToUpload"] == (
-        f"http://datameta.example.test:8443/sandbox/datameta/api/v1/upload/{file_id(body)}"
+        f"http://datameta.example.test:8443/api/v1/upload/{file_id(body)}"
     )
     assert len(body["requestHeaders"]["Access-Token"]) == 64
     assert "+" not in body["expires"]

@@ -5,12 +5,15 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+import pytest
 from django.utils import timezone
 
 from sandbox.datameta.models import Submission
 from sandbox.datameta.seed import SERVICE_EMAIL
 from tests.sandbox.datameta_fixtures import *  # noqa: F403
 from tests.sandbox.datameta_fixtures import DataMetaClient, datameta_control
+
+pytestmark = pytest.mark.urls("sandbox.datameta.root_urls")
 
 
 def accession_of(client: DataMetaClient, mset: dict[str, Any]) -> Any:

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from tests.sandbox.datameta_fixtures import *  # noqa: F403
 from tests.sandbox.datameta_fixtures import DATAMETA_READS, DataMetaClient
+
+pytestmark = pytest.mark.urls("sandbox.datameta.root_urls")
 
 
 def request(

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import pytest
+
 from sandbox.zenodo import control
 
 from .conftest import ZENODO_API, ZenodoClient
+
+pytestmark = pytest.mark.urls("sandbox.zenodo.root_urls")
 
 DEPOSITIONS = f"{ZENODO_API}/deposit/depositions"
 NO_FILES = (

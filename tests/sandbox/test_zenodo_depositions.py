@@ -10,6 +10,8 @@ from sandbox.zenodo import control
 
 from .conftest import ZENODO_API, ZENODO_METADATA, ZenodoClient
 
+pytestmark = pytest.mark.urls("sandbox.zenodo.root_urls")
+
 DEPOSITIONS = f"{ZENODO_API}/deposit/depositions"
 
 
@@ -29,7 +31,7 @@ def test_it_creates_an_empty_deposition_from_an_empty_body(zenodo_client: Zenodo
         "prereserve_doi": {"doi": f"10.5281/zenodo.{body['id']}", "recid": body["id"]},
     }
     assert body["links"]["self"] == f"http://testserver{DEPOSITIONS}/{body['id']}"
-    assert body["links"]["bucket"].startswith("http://testserver/sandbox/zenodo/api/files/")
+    assert body["links"]["bucket"].startswith("http://testserver/api/files/")
     assert body["links"]["badge"].endswith("/badge/doi/.svg")
 
 

@@ -6,14 +6,17 @@ import json
 import time
 import uuid
 
+import pytest
 from django.test import Client
 
 from sandbox.zenodo import control
 
 from .conftest import ZENODO_API, ZenodoClient
 
+pytestmark = pytest.mark.urls("sandbox.zenodo.root_urls")
+
 DEPOSITIONS = f"{ZENODO_API}/deposit/depositions"
-CONTROL = "/sandbox/zenodo/_control"
+CONTROL = "/_control"
 
 
 def test_it_sends_rate_limit_headers_on_every_reply(zenodo_client: ZenodoClient) -> None:

@@ -6,10 +6,14 @@ import hashlib
 import io
 import tracemalloc
 
+import pytest
+
 from sandbox.zenodo import control
 from sandbox.zenodo.storage import receive
 
 from .conftest import ZENODO_API, ZenodoClient
+
+pytestmark = pytest.mark.urls("sandbox.zenodo.root_urls")
 
 DEPOSITIONS = f"{ZENODO_API}/deposit/depositions"
 

@@ -19,7 +19,10 @@ from .conftest import ZENODO_API, ZenodoClient
 FIXTURES = ZENODO_FIXTURES
 DEPOSITIONS = f"{ZENODO_API}/deposit/depositions"
 
-pytestmark = pytest.mark.skipif(not FIXTURES.exists(), reason="reference fixtures not found")
+pytestmark = [
+    pytest.mark.urls("sandbox.zenodo.root_urls"),
+    pytest.mark.skipif(not FIXTURES.exists(), reason="reference fixtures not found"),
+]
 
 
 def load(name: str) -> dict[str, Any]:

@@ -1,4 +1,5 @@
-"""The sandbox over real HTTP: a third-party client, connection resets, short bodies."""
+"""The sandbox over real HTTP, at the root of its server as zenodo.org is: a third-party
+client, connection resets, short bodies."""
 
 from __future__ import annotations
 
@@ -9,30 +10,19 @@ from urllib.parse import urlsplit
 
 import pytest
 import requests
-from zenodo_client import Zenodo
-from zenodo_client.struct import Creator, Metadata
 
 from sandbox.zenodo import control
+from tests.zenodo_client import numbers, pointed_at
 
-pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def sandbox_url(live_server: Any) -> str:
-    return f"{live_server.url}/sandbox/zenodo"
-
-
-def pointed_at(live_server: Any, token: str) -> Zenodo:
-    """zenodo-client with only its base URL changed (its attributes, see its ``__init__``)."""
-    client = Zenodo(access_token=token)
-    client.base = sandbox_url(live_server)
-    client.api_base = client.base + "/api"
-    client.depositions_base = client.api_base + "/deposit/depositions"
-    return client
+pytestmark = [
+    pytest.mark.urls("sandbox.zenodo.root_urls"),
+    pytest.mark.django_db(transaction=True),
+]
 
 
 def create_draft(live_server: Any, token: str) -> dict[str, Any]:
     response = requests.post(
-        f"{sandbox_url(live_server)}/api/deposit/depositions",
+        f"{live_server.url}/api/deposit/depositions",
         json={},
         headers={"Authorization": f"Bearer {token}"},
         timeout=10,
@@ -44,15 +34,8 @@ def create_draft(live_server: Any, token: str) -> dict[str, Any]:
 def test_zenodo_client_creates_uploads_and_publishes(
     live_server: Any, zenodo_token: str, tmp_path: Path
 ) -> None:
-    data = tmp_path / "numbers.txt"
-    data.write_bytes(b"1, 2, 3")
-    metadata = Metadata(
-        title="Numbers",
-        upload_type="dataset",
-        description="Three numbers.",
-        creators=[Creator(name="Doe, Jane", affiliation="Lab A")],
-    )
-    client = pointed_at(live_server, zenodo_token)
+    metadata, data = numbers(tmp_path)
+    client = pointed_at(live_server.url, zenodo_token)
 
     published = client.create(metadata, [data]).json()
 

@@ -17,6 +17,7 @@ from tests.factories import (
     TargetFactory,
     TeamFactory,
     add_file,
+    record,
 )
 
 pytestmark = pytest.mark.django_db
@@ -106,8 +107,8 @@ def test_it_lists_the_deposits_of_every_team_a_user_is_in(
 ) -> None:
     other_team: Any = TeamFactory(name="Lab C", slug="lab-c")
     MembershipFactory(team=other_team, user=member)
-    mine: Any = DepositFactory(team=other_team, metadata={"title": "From the second team"})
-    foreign: Any = DepositFactory(team=TeamFactory(slug="lab-z"), metadata={"title": "Not mine"})
+    mine: Any = DepositFactory(team=other_team, metadata=record(title="From the second team"))
+    foreign: Any = DepositFactory(team=TeamFactory(slug="lab-z"), metadata=record(title="Not mine"))
 
     body = member_client.get(reverse("dashboard")).content.decode()
 

@@ -16,7 +16,7 @@ from tests.factories import AccountFactory, DepositFactory, TargetFactory
 pytestmark = pytest.mark.django_db
 
 TOKEN = "zenodo-Secret-Token-7f3a9c21"
-SANDBOX = "http://127.0.0.1:8000/sandbox/zenodo/api"
+SANDBOX = "http://127.0.0.1:8001/api"
 
 
 def link(client: Client, **overrides: str) -> Any:

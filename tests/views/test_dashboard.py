@@ -11,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from deposits.models import Deposit, Target
-from tests.factories import AccountFactory, DepositFactory, TargetFactory
+from tests.factories import AccountFactory, DepositFactory, TargetFactory, record
 
 pytestmark = pytest.mark.django_db
 
@@ -22,7 +22,7 @@ def titles(response: Any) -> str:
 
 def make_deposits(team: Any, accounts: list[Any], count: int, **metadata: Any) -> list[Deposit]:
     deposits = Deposit.objects.bulk_create(
-        Deposit(team=team, title=f"Deposit {i}", metadata={"title": f"Deposit {i}", **metadata})
+        Deposit(team=team, title=f"Deposit {i}", metadata=record(title=f"Deposit {i}", **metadata))
         for i in range(count)
     )
     Target.objects.bulk_create(
@@ -34,7 +34,7 @@ def make_deposits(team: Any, accounts: list[Any], count: int, **metadata: Any) -
 
 
 def test_it_lists_only_the_teams_deposits(owner_client: Client, deposit: Any) -> None:
-    foreign: Any = DepositFactory(metadata={"title": "Someone else's data"})
+    foreign: Any = DepositFactory(metadata=record(title="Someone else's data"))
     body = titles(owner_client.get(reverse("dashboard")))
     assert deposit.title in body
     assert foreign.title not in body
@@ -42,8 +42,8 @@ def test_it_lists_only_the_teams_deposits(owner_client: Client, deposit: Any) ->
 
 
 def test_it_searches_titles(owner_client: Client, team: Any) -> None:
-    DepositFactory(team=team, metadata={"title": "Glacier mass balance"})
-    DepositFactory(team=team, metadata={"title": "Soil moisture"})
+    DepositFactory(team=team, metadata=record(title="Glacier mass balance"))
+    DepositFactory(team=team, metadata=record(title="Soil moisture"))
     body = titles(owner_client.get(reverse("dashboard"), {"q": "glacier"}))
     assert "Glacier mass balance" in body
     assert "Soil moisture" not in body
@@ -54,12 +54,12 @@ def test_it_filters_by_target_state_and_repository(
 ) -> None:
     datameta: Any = AccountFactory(team=team, kind="datameta", label="DataMeta")
     published: Any = TargetFactory(
-        deposit=DepositFactory(team=team, metadata={"title": "Published one"}),
+        deposit=DepositFactory(team=team, metadata=record(title="Published one")),
         account=zenodo_account,
         state="published",
     )
     TargetFactory(
-        deposit=DepositFactory(team=team, metadata={"title": "Failed one"}),
+        deposit=DepositFactory(team=team, metadata=record(title="Failed one")),
         account=datameta,
         state="failed",
     )

@@ -31,7 +31,7 @@ def account(team: Any) -> LinkedAccount:
         team=team,
         kind="datameta",
         label="CoGDat test",
-        base_url="http://127.0.0.1:8000/sandbox/datameta",
+        base_url="http://127.0.0.1:8002",
         schema=SCHEMA,
     )
 

@@ -10,13 +10,16 @@ from django.urls import reverse
 
 from deposits import lifecycle
 from deposits.forms.metadata import GROUPS, MetadataEditor
+from deposits.metadata import to_view
 from deposits.models import Deposit, Event, Target
 from tests.factories import (
+    FULL_METADATA,
     AccountFactory,
     DepositFactory,
     MembershipFactory,
     TeamFactory,
     add_file,
+    record,
 )
 
 pytestmark = pytest.mark.django_db
@@ -74,7 +77,10 @@ def test_it_creates_a_deposit_in_the_first_team_with_its_accounts(
     assert response["Location"] == reverse("deposit", args=[deposit.pk])
     assert deposit.team == team
     assert deposit.created_by == owner
-    assert deposit.metadata["resource_type"] == "dataset"
+    assert deposit.metadata["types"] == {
+        "resourceTypeGeneral": "Dataset",
+        "resourceType": "Dataset",
+    }
     assert [t.account for t in deposit.targets.all()] == [zenodo_account]
     assert deposit.targets.get().problems  # validated at once: no creators yet
 
@@ -122,10 +128,9 @@ def test_it_shows_the_accounts_of_the_team_chosen_with_htmx(
 def test_it_shows_each_problem_next_to_its_field_with_the_repository(
     owner_client: Client, deposit: Any, target: Any
 ) -> None:
-    deposit.metadata = {
-        "title": "Ic",
-        "creators": [{"affiliation": "CERN", "orcid": "0000-0002-1825-0098"}],
-    }
+    deposit.metadata = record(
+        title="Ic", creators=[{"affiliation": "CERN", "orcid": "0000-0002-1825-0098"}]
+    )
     deposit.save()
     lifecycle.revalidate(deposit)
 
@@ -159,7 +164,7 @@ def test_it_says_a_target_is_ready_to_publish(
 def test_it_saves_edits_and_clears_the_problems_they_fix(
     owner_client: Client, deposit: Any, target: Any, htmx: dict[str, str]
 ) -> None:
-    deposit.metadata = {"title": "Ice"}
+    deposit.metadata = record(title="Ice")
     deposit.save()
     lifecycle.revalidate(deposit)
     url = reverse("deposit-metadata", args=[deposit.pk])
@@ -192,8 +197,24 @@ def test_it_saves_edits_and_clears_the_problems_they_fix(
 
     deposit.refresh_from_db()
     assert deposit.title == "Ice cores from Law Dome"
-    assert deposit.metadata["creators"] == [
+    assert to_view(deposit.metadata)["creators"] == [
         {"name": "Curie, Marie", "orcid": "0000-0002-1825-0097"}
+    ]
+    # stored as DataCite has it
+    assert deposit.metadata["creators"] == [
+        {
+            "name": "Curie, Marie",
+            "nameType": "Personal",
+            "familyName": "Curie",
+            "givenName": "Marie",
+            "nameIdentifiers": [
+                {
+                    "nameIdentifier": "0000-0002-1825-0097",
+                    "nameIdentifierScheme": "ORCID",
+                    "schemeUri": "https://orcid.org",
+                }
+            ],
+        }
     ]
     target.refresh_from_db()
     assert {p["field"] for p in target.problems} == {"files"}
@@ -205,7 +226,30 @@ def test_it_sanitises_the_description(owner_client: Client, deposit: Any) -> Non
         editor_data(deposit, description='<p onclick="x()">Hi<script>alert(1)</script></p>'),
     )
     deposit.refresh_from_db()
-    assert deposit.metadata["description"] == "<p>Hi</p>"
+    assert deposit.metadata["descriptions"] == [
+        {"description": "<p>Hi</p>", "descriptionType": "Abstract"}
+    ]
+
+
+def test_an_affiliation_keeps_its_ror_id_and_a_wrong_one_is_refused(
+    owner_client: Client, deposit: Any, htmx: dict[str, str]
+) -> None:
+    url = reverse("deposit-metadata", args=[deposit.pk])
+    wrong = owner_client.post(
+        url, editor_data(deposit, **{"creators-0-ror": "not-a-ror"}), headers=htmx
+    ).content.decode()
+    assert "not a ROR id" in error_slot(wrong, "creators.0.ror")
+    owner_client.post(url, editor_data(deposit, **{"creators-0-ror": "00G30E956"}))
+    deposit.refresh_from_db()
+    assert deposit.metadata["creators"][0]["affiliation"] == [
+        {
+            "name": "Analytical Engines Ltd",
+            "affiliationIdentifier": "https://ror.org/00g30e956",
+            "affiliationIdentifierScheme": "ROR",
+            "schemeUri": "https://ror.org",
+        }
+    ]
+    assert to_view(deposit.metadata)["creators"][0]["ror"] == "https://ror.org/00g30e956"
 
 
 def test_it_does_not_save_input_it_cannot_read(
@@ -241,7 +285,7 @@ def test_it_stores_every_part_of_the_neutral_metadata(owner_client: Client, depo
         "contributors-0-type": "DataCurator",
         "related_identifiers-TOTAL_FORMS": "1",
         "related_identifiers-0-identifier": "10.1234/x",
-        "related_identifiers-0-relation": "isSupplementTo",
+        "related_identifiers-0-relation": "IsSupplementTo",
         "funding-TOTAL_FORMS": "1",
         "funding-0-funder_doi": "10.13039/501100000780",
         "funding-0-award_number": "101000",
@@ -254,12 +298,13 @@ def test_it_stores_every_part_of_the_neutral_metadata(owner_client: Client, depo
         "locations-0-lon": "112.8",
         "subjects-TOTAL_FORMS": "1",
         "subjects-0-term": "Glaciology",
+        "subjects-0-identifier": "https://www.wikidata.org/wiki/Q42213",
     }
     owner_client.post(
         reverse("deposit-metadata", args=[deposit.pk]), editor_data(deposit, **changes)
     )
     deposit.refresh_from_db()
-    md = deposit.metadata
+    md = to_view(deposit.metadata)
     assert md["publication_type"] == "article"
     assert md["embargo_date"] == "2030-01-01"
     assert md["keywords"] == ["ice", "cores"]
@@ -267,12 +312,47 @@ def test_it_stores_every_part_of_the_neutral_metadata(owner_client: Client, depo
     assert md["journal"] == {"title": "Nature", "volume": "7"}
     assert md["thesis"] == {"university": "Oslo", "supervisors": [{"name": "Bohr, Niels"}]}
     assert md["contributors"] == [{"name": "Meitner, Lise", "type": "DataCurator"}]
-    assert md["related_identifiers"] == [{"identifier": "10.1234/x", "relation": "isSupplementTo"}]
+    assert md["related_identifiers"] == [{"identifier": "10.1234/x", "relation": "IsSupplementTo"}]
     assert md["funding"] == [{"funder_doi": "10.13039/501100000780", "award_number": "101000"}]
     assert md["dates"] == [{"start": "2024-01-01", "type": "Collected"}]
     assert md["locations"] == [{"place": "Law Dome", "lat": -66.7, "lon": 112.8}]
-    assert md["subjects"] == [{"term": "Glaciology"}]
-    assert md["creators"] == deposit.metadata["creators"]  # untouched rows stay
+    assert md["subjects"] == [
+        {"term": "Glaciology", "identifier": "https://www.wikidata.org/wiki/Q42213"}
+    ]
+    assert md["creators"] == to_view(FULL_METADATA)["creators"]  # untouched rows stay
+    # ... each in its DataCite place
+    stored = deposit.metadata
+    assert stored["types"] == {
+        "resourceTypeGeneral": "JournalArticle",
+        "resourceType": "Journal article",
+    }
+    assert {"date": "2030-01-01", "dateType": "Available"} in stored["dates"]
+    assert {"date": "2024-01-01", "dateType": "Collected"} in stored["dates"]
+    assert stored["relatedIdentifiers"] == [
+        {"relatedIdentifier": "10.1234/x", "relationType": "IsSupplementTo"}
+    ]
+    assert stored["fundingReferences"] == [
+        {
+            "funderIdentifier": "10.13039/501100000780",
+            "funderIdentifierType": "Crossref Funder ID",
+            "awardNumber": "101000",
+        }
+    ]
+    assert stored["geoLocations"] == [
+        {
+            "geoLocationPlace": "Law Dome",
+            "geoLocationPoint": {"pointLatitude": -66.7, "pointLongitude": 112.8},
+        }
+    ]
+    assert stored["relatedItems"] == [
+        {
+            "relationType": "IsPublishedIn",
+            "relatedItemType": "Journal",
+            "titles": [{"title": "Nature"}],
+            "volume": "7",
+        }
+    ]
+    assert stored["access"] == {"right": "embargoed"}
 
 
 def test_it_drops_sub_choices_that_no_longer_apply(owner_client: Client, deposit: Any) -> None:
@@ -287,8 +367,9 @@ def test_it_drops_sub_choices_that_no_longer_apply(owner_client: Client, deposit
         ),
     )
     deposit.refresh_from_db()
-    assert "publication_type" not in deposit.metadata
-    assert "embargo_date" not in deposit.metadata
+    assert "publication_type" not in to_view(deposit.metadata)
+    assert "embargo_date" not in to_view(deposit.metadata)
+    assert deposit.metadata["types"]["resourceTypeGeneral"] == "Dataset"
 
 
 def test_it_keeps_zenodo_communities_on_the_zenodo_target(

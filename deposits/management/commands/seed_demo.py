@@ -1,5 +1,5 @@
 """Seed the demo team: ada (member) and grace (curator), password "demo", and linked
-accounts pointing at this server's sandboxes. Safe to run again.
+accounts pointing at the sandboxes (each at the root of its own port). Safe to run again.
 
 Tokens come in as arguments (``--account zenodo=TOKEN``, printed by ``sandbox_token``):
 the product never imports the sandboxes.
@@ -14,13 +14,9 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
+from deposits.management.demo_deposit import seed_deposit
 from deposits.models import AccountStatus, LinkedAccount, Membership, Role, Team
-
-SANDBOX_ACCOUNTS = [
-    # kind, label, API path under the sandbox
-    ("zenodo", "Zenodo (sandbox)", "zenodo/api"),
-    ("datameta", "DataMeta (sandbox)", "datameta"),
-]
+from portal.sandboxes import SANDBOXES
 
 
 class Command(BaseCommand):
@@ -57,16 +53,21 @@ class Command(BaseCommand):
                 user.save()
             Membership.objects.update_or_create(team=team, user=user, defaults={"role": role})
 
-        base = str(settings.SANDBOX_BASE_URL).rstrip("/")
         given = dict(item.split("=", 1) for item in options["account"])
-        for kind, label, path in SANDBOX_ACCOUNTS:
+        for sandbox in SANDBOXES:  # each at the root of its own port (settings.SANDBOX_URLS)
+            kind, label = sandbox.kind, f"{sandbox.label} (sandbox)"
             if kind not in given:
                 continue
             account = LinkedAccount.objects.filter(team=team, kind=kind, label=label).first()
             if account is None:
                 account = LinkedAccount(team=team, kind=kind, label=label)
-            account.base_url = f"{base}/{path}"
+            account.base_url = settings.SANDBOX_URLS[kind] + sandbox.api_path
             account.set_token(given[kind])
             account.status = AccountStatus.UNVERIFIED
             account.save()
-        self.stdout.write(self.style.SUCCESS("Demo team 'Demo Lab' ready: ada / grace"))
+        ada = User.objects.get(username="ada")
+        zenodo = LinkedAccount.objects.filter(team=team, kind="zenodo").first()
+        demo = seed_deposit(team, ada, zenodo)
+        self.stdout.write(
+            self.style.SUCCESS(f"Demo team 'Demo Lab' ready: ada / grace, with '{demo}'")
+        )

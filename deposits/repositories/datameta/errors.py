@@ -95,6 +95,24 @@ def _summary(items: list[ErrorItem]) -> str:
     return f"{said}{more}" if said else "no details given"
 
 
+# The replies whose meaning is their status alone, whatever their body says.
+_BY_STATUS: dict[int, tuple[type[RepositoryError], str]] = {
+    404: (
+        NotFound,
+        "DataMeta does not know this item (404): it was deleted, expired, or never existed.",
+    ),
+    # #46, #50, #53, #55: the bytes DataMeta holds do not match the announced MD5;
+    # #40: an upload to a file that is already confirmed. The step knows which.
+    409: (ChecksumMismatch, "DataMeta holds different bytes than the checksum announced (409)."),
+    413: (
+        PermanentError,
+        "DataMeta (or its proxy) refused the upload as too large (413). Ask the site's "
+        "administrators about their size limit.",
+    ),
+    429: (RateLimited, "DataMeta (or its proxy) asked us to slow down (429); waiting."),
+}
+
+
 def parse_error(status: int, body: bytes, content_type: str) -> RepositoryError:
     """Any DataMeta error reply as a typed error with a message a person can act on."""
     data, html = _body(body, content_type)
@@ -110,6 +128,20 @@ def parse_error(status: int, body: bytes, content_type: str) -> RepositoryError:
             "key in DataMeta's Account tab and update the linked account.",
             status=401,
         )
+    if status >= 500 or (html and status in (502, 503, 504)):
+        return _server_error(status, items, said, html=html)
+    if status == 400:
+        return _bad_request(status, items, said)
+    if status == 403:
+        return _forbidden(status, items)
+    if status in _BY_STATUS:
+        kind, text = _BY_STATUS[status]
+        return kind(text, status=status)
+    return PermanentError(f"DataMeta answered {status}: {said}", status=status)
+
+
+def _server_error(status: int, items: list[ErrorItem], said: str, *, html: bool) -> RepositoryError:
+    """A 5xx: retried, except the 500 that stands for a value DataMeta refused."""
     if status == 500 and any(i.message == "None for not nullable" for i in items):
         # §13 (#25): a value failed a pattern whose definition has no regexDescription
         return ValidationFailed(
@@ -127,55 +159,38 @@ def parse_error(status: int, body: bytes, content_type: str) -> RepositoryError:
                 )
             ],
         )
-    if status >= 500 or (html and status in (502, 503, 504)):
-        what = "an error page" if html else ("no readable reply" if not items else said)
-        return TransientError(
-            f"DataMeta had a server error ({status}: {what}); retrying.", status=status
-        )
-    if status == 400:
-        if items:
-            return DataMetaRejected(f"DataMeta refused the request: {said}", items=items)
-        # #36: an upload without its part answers 400 null; that is our bug, not theirs
+    what = "an error page" if html else ("no readable reply" if not items else said)
+    return TransientError(
+        f"DataMeta had a server error ({status}: {what}); retrying.", status=status
+    )
+
+
+def _bad_request(status: int, items: list[ErrorItem], said: str) -> RepositoryError:
+    """A 400: the items DataMeta refused, or (with none) a request the portal got wrong."""
+    if items:
+        return DataMetaRejected(f"DataMeta refused the request: {said}", items=items)
+    # #36: an upload without its part answers 400 null; that is our bug, not theirs
+    return PermanentError(
+        "DataMeta refused the request as malformed (400, no details). This is a bug in "
+        "the portal; report it.",
+        status=status,
+    )
+
+
+def _forbidden(status: int, items: list[ErrorItem]) -> RepositoryError:
+    """A 403: submitted data never changes, or the item is not the key's user's."""
+    if any(i.exception == "ResourceNotModifiableError" for i in items):
         return PermanentError(
-            "DataMeta refused the request as malformed (400, no details). This is a bug in "
-            "the portal; report it.",
+            "DataMeta refused the change: the item is already submitted or confirmed, "
+            "and DataMeta never changes submitted data.",
             status=status,
         )
-    if status == 403:
-        if any(i.exception == "ResourceNotModifiableError" for i in items):
-            return PermanentError(
-                "DataMeta refused the change: the item is already submitted or confirmed, "
-                "and DataMeta never changes submitted data.",
-                status=status,
-            )
-        # HTML, [] or null (§8): someone else's item, or a right the key's user lacks
-        return PermanentError(
-            "DataMeta denied access (403): the item belongs to another user or group, or "
-            "the key's user lacks the right. Check which DataMeta account the key belongs to.",
-            status=status,
-        )
-    if status == 404:
-        return NotFound(
-            "DataMeta does not know this item (404): it was deleted, expired, or never existed.",
-            status=status,
-        )
-    if status == 409:
-        # #46, #50, #53, #55: the bytes DataMeta holds do not match the announced MD5;
-        # #40: an upload to a file that is already confirmed. The step knows which.
-        return ChecksumMismatch(
-            "DataMeta holds different bytes than the checksum announced (409).", status=status
-        )
-    if status == 413:
-        return PermanentError(
-            "DataMeta (or its proxy) refused the upload as too large (413). Ask the site's "
-            "administrators about their size limit.",
-            status=status,
-        )
-    if status == 429:
-        return RateLimited(
-            "DataMeta (or its proxy) asked us to slow down (429); waiting.", status=status
-        )
-    return PermanentError(f"DataMeta answered {status}: {said}", status=status)
+    # HTML, [] or null (§8): someone else's item, or a right the key's user lacks
+    return PermanentError(
+        "DataMeta denied access (403): the item belongs to another user or group, or "
+        "the key's user lacks the right. Check which DataMeta account the key belongs to.",
+        status=status,
+    )
 
 
 # --------------------------------------------------------------------------- placing

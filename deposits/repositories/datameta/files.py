@@ -16,6 +16,7 @@ import hashlib
 import json
 import re
 import secrets
+from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING, Any, cast
 from urllib.parse import urlsplit, urlunsplit
 
@@ -98,9 +99,41 @@ class MultipartBody:
 # --------------------------------------------------------------------------- sync
 
 
+@dataclass
+class StagedFiles:
+    """The files one sync keeps in line: the API it talks to, the job, and the ``files``
+    record of ``remote_data`` (changed in place, and returned whole with each result)."""
+
+    client: HttpClient
+    root: str
+    job: Job
+    data: dict[str, Any]
+    entries: dict[str, dict[str, Any]]
+
+    def delete(self, ids: list[str]) -> None:
+        delete_staged(self.client, self.root, "files", ids)
+
+    def result(
+        self,
+        message: str,
+        *,
+        file_updates: dict[str, FileUpdate] | None = None,
+        files_removed: list[str] | None = None,
+    ) -> StepResult:
+        return staged_result(
+            self.job,
+            self.data,
+            files=self.entries,
+            message=message,
+            file_updates=file_updates,
+            files_removed=files_removed,
+        )
+
+
 def sync_files(client: HttpClient, root: str, job: Job, progress: ProgressFn) -> StepResult | None:
     data = data_of(job)
-    entries: dict[str, dict[str, Any]] = dict(data.get("files") or {})
+    staged = StagedFiles(client, root, job, data, dict(data.get("files") or {}))
+    entries = staged.entries
     wanted = referenced_files(job)
     local = {f.name: f for f in job.live_files()}
     stale = [
@@ -109,14 +142,11 @@ def sync_files(client: HttpClient, root: str, job: Job, progress: ProgressFn) ->
         if name not in local or name not in wanted or e.get("md5") != local[name].md5.lower()
     ]
     if stale:
-        delete_staged(client, root, "files", [entries[n]["uuid"] for n in stale])
+        staged.delete([entries[n]["uuid"] for n in stale])
         for name in stale:
             entries.pop(name)
-        return staged_result(
-            job,
-            data,
-            files=entries,
-            message=f"Removed {len(stale)} staged file(s) that changed or are no longer "
+        return staged.result(
+            f"Removed {len(stale)} staged file(s) that changed or are no longer "
             "named in the table.",
             file_updates={n: file_reset() for n in stale if n in local},
             files_removed=[n for n in stale if n not in local],
@@ -126,22 +156,16 @@ def sync_files(client: HttpClient, root: str, job: Job, progress: ProgressFn) ->
             continue
         entry = entries.get(f.name)
         if entry is None:
-            return _announce(client, root, job, data, entries, f)
+            return _announce(staged, f)
         if entry.get("state") != "done":
-            return _send(client, root, job, data, entries, f, progress)
+            return _send(staged, f, progress)
     return None
 
 
-def _announce(
-    client: HttpClient,
-    root: str,
-    job: Job,
-    data: dict[str, Any],
-    entries: dict[str, dict[str, Any]],
-    f: FileJob,
-) -> StepResult:
+def _announce(staged: StagedFiles, f: FileJob) -> StepResult:
     """``POST /files`` with the MD5 in lower-case hex (§17; #31). The upload URL's
     one-file Access-Token is kept encrypted until the upload is confirmed."""
+    client, root = staged.client, staged.root
     md5 = f.md5.lower()
     reply = client.json(
         client.request("POST", f"{root}/files", json={"name": f.name, "checksum": md5})
@@ -149,37 +173,27 @@ def _announce(
     headers = reply.get("requestHeaders") if isinstance(reply, dict) else None
     url = str(reply.get("urlToUpload") or "") if isinstance(reply, dict) else ""
     ids = ids_of(reply)
-    entries[f.name] = {
+    staged.entries[f.name] = {
         **ids,
         "md5": md5,
         "state": "announced",
         "upload_url": _upgrade_scheme(url, root),
         "upload_headers": token_box.encrypt(json.dumps(headers or {})),
     }
-    return staged_result(
-        job,
-        data,
-        files=entries,
-        message=f"Announced {f.name} as {ids['site'] or ids['uuid']}.",
+    return staged.result(
+        f"Announced {f.name} as {ids['site'] or ids['uuid']}.",
         file_updates={f.name: FileUpdate(status=FileState.UPLOADING, remote_id=ids["uuid"])},
     )
 
 
-def _send(
-    client: HttpClient,
-    root: str,
-    job: Job,
-    data: dict[str, Any],
-    entries: dict[str, dict[str, Any]],
-    f: FileJob,
-    progress: ProgressFn,
-) -> StepResult:
+def _send(staged: StagedFiles, f: FileJob, progress: ProgressFn) -> StepResult:
     """Upload the bytes to ``urlToUpload`` and confirm them (§19, §20).
 
     Re-running is safe: an upload before the confirmation overwrites (§19); one
     after it answers 409 (#40), and then the file is read back to see it is ours.
     """
-    entry = dict(entries[f.name])
+    client, root = staged.client, staged.root
+    entry = dict(staged.entries[f.name])
     headers: dict[str, Any] = json.loads(token_box.decrypt(entry.get("upload_headers", "")) or "{}")
     with f.open() as fileobj:
         body = MultipartBody(fileobj, f.name, f.size)
@@ -199,17 +213,14 @@ def _send(
             )
         except NotFound:
             # §19: a wrong or expired Access-Token answers 404; announce it anew
-            delete_staged(client, root, "files", [entry["uuid"]])
-            entries.pop(f.name)
-            return staged_result(
-                job,
-                data,
-                files=entries,
-                message=f"The upload link of {f.name} expired; announcing it again.",
+            staged.delete([entry["uuid"]])
+            staged.entries.pop(f.name)
+            return staged.result(
+                f"The upload link of {f.name} expired; announcing it again.",
                 file_updates={f.name: file_reset()},
             )
         except ChecksumMismatch:
-            return _already_confirmed(client, root, job, data, entries, f)
+            return _already_confirmed(staged, f)
     if response.status_code not in (200, 201, 204):
         raise PermanentError(
             f"DataMeta's upload URL for {f.name} answered {response.status_code} instead "
@@ -229,77 +240,54 @@ def _send(
                 f"MD5 recorded when it was uploaded ({entry['md5']}, now {sent_md5}). "
                 "Upload the file to the deposit again, then press Retry."
             ) from None
-        return _mismatch(client, root, job, data, entries, f)
+        return _mismatch(staged, f)
     except PermanentError as exc:
         if exc.status == 403:  # §20: confirmed already by a run whose reply was lost
-            return _already_confirmed(client, root, job, data, entries, f)
+            return _already_confirmed(staged, f)
         raise
-    return _confirmed(job, data, entries, f, str(reply.get("checksum") or entry["md5"]))
+    return _confirmed(staged, f, str(reply.get("checksum") or entry["md5"]))
 
 
-def _mismatch(
-    client: HttpClient,
-    root: str,
-    job: Job,
-    data: dict[str, Any],
-    entries: dict[str, dict[str, Any]],
-    f: FileJob,
-) -> StepResult:
+def _mismatch(staged: StagedFiles, f: FileJob) -> StepResult:
     """409 on confirming (§20, #46): DataMeta computed another MD5 than the one we
     announced and sent. The file is still staged and takes a new upload; after
     MAX_MISMATCHES the staged copy is deleted and the target fails."""
-    entry = entries[f.name]
+    entry = staged.entries[f.name]
     count = int(entry.get("mismatches") or 0) + 1
     if count >= MAX_MISMATCHES:
-        delete_staged(client, root, "files", [entry["uuid"]])
+        staged.delete([entry["uuid"]])
         raise PermanentError(
             f"DataMeta computed a different MD5 for {f.name} than the bytes we sent "
             f"({entry['md5']}), {count} times in a row. Nothing was submitted and the "
             "staged copy was deleted; press Retry, and if it happens again tell the "
             "site's administrators."
         )
-    entries[f.name] = {**entry, "mismatches": count}
-    return staged_result(
-        job,
-        data,
-        files=entries,
-        message=f"DataMeta received different bytes for {f.name} than we sent (MD5 "
+    staged.entries[f.name] = {**entry, "mismatches": count}
+    return staged.result(
+        f"DataMeta received different bytes for {f.name} than we sent (MD5 "
         "mismatch); sending it again.",
         file_updates={f.name: FileUpdate(status=FileState.UPLOADING, bytes_sent=0)},
     )
 
 
-def _already_confirmed(
-    client: HttpClient,
-    root: str,
-    job: Job,
-    data: dict[str, Any],
-    entries: dict[str, dict[str, Any]],
-    f: FileJob,
-) -> StepResult:
+def _already_confirmed(staged: StagedFiles, f: FileJob) -> StepResult:
     """The file was confirmed by an attempt whose reply was lost: read it back (#41)."""
-    entry = entries[f.name]
-    remote = client.json(client.request("GET", f"{root}/files/{entry['uuid']}"))
+    entry = staged.entries[f.name]
+    remote = staged.client.json(
+        staged.client.request("GET", f"{staged.root}/files/{entry['uuid']}")
+    )
     checksum = str(remote.get("checksum") or "").lower() if isinstance(remote, dict) else ""
     if not (isinstance(remote, dict) and remote.get("contentUploaded")) or checksum != entry["md5"]:
         raise TransientError(f"DataMeta has not settled {f.name} yet; checking again.")
-    return _confirmed(job, data, entries, f, checksum)
+    return _confirmed(staged, f, checksum)
 
 
-def _confirmed(
-    job: Job,
-    data: dict[str, Any],
-    entries: dict[str, dict[str, Any]],
-    f: FileJob,
-    checksum: str,
-) -> StepResult:
+def _confirmed(staged: StagedFiles, f: FileJob, checksum: str) -> StepResult:
+    entries = staged.entries
     entry = {k: v for k, v in entries[f.name].items() if k not in ("upload_headers", "upload_url")}
     entries[f.name] = {**entry, "state": "done"}
-    return staged_result(
-        job,
-        data,
-        files=entries,
-        message=f"Uploaded and confirmed {f.name}.",
+    return staged.result(
+        f"Uploaded and confirmed {f.name}.",
         file_updates={
             f.name: FileUpdate.done(entry["uuid"], f"md5:{checksum.lower()}", bytes_sent=f.size)
         },

@@ -15,6 +15,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from deposits import metadata as md
+
 from ..base import IdentifierOut, Job, ProgressFn, StepResult, TransientError
 from .account import api_root
 from .errors import DataMetaRejected, placed
@@ -63,7 +65,7 @@ def submit(client: HttpClient, job: Job, progress: ProgressFn) -> StepResult:
     if op is not None:
         return op
     body = _request_body(job)
-    label = str(job.options.get("label") or job.metadata.get("title") or "").strip()
+    label = str(job.options.get("label") or md.title(job.metadata)).strip()
     if label:
         body["label"] = label[:250]
     try:

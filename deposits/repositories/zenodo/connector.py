@@ -17,6 +17,8 @@ import contextlib
 from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import quote
 
+from deposits import metadata as md
+
 from ..base import (
     ActionSpec,
     ChecksumMismatch,
@@ -226,12 +228,10 @@ class ZenodoConnector(Connector):
             if found is not None:
                 return found.result("Adopted the draft an earlier attempt created.")
         minimal: dict[str, Any] = {
-            "title": (job.metadata.get("title") or "").strip() or "Untitled",
-            "upload_type": job.metadata.get("resource_type") or "other",
+            "title": md.title(job.metadata) or "Untitled",
+            "upload_type": "other",
+            **crosswalk.upload_type(job.metadata),
         }
-        for key in ("publication_type", "image_type"):
-            if job.metadata.get(key):
-                minimal[key] = job.metadata[key]
         if job.create_marker:
             minimal["notes"] = job.create_marker
         data = client.json(

@@ -13,29 +13,36 @@ from __future__ import annotations
 
 from typing import Any
 
-from deposits.metadata import normalize_orcid
+from deposits import metadata as md
+from deposits.metadata import editing
+from deposits.metadata.vocabulary import RELATED_IDENTIFIER_TYPES, type_for
 
 from .rules import funder_doi, license_id
 
 # --------------------------------------------------------------------------- crosswalk
 
+Payload = dict[str, Any]
 
-def _person(person: dict[str, Any], *, with_type: bool = False) -> dict[str, Any]:
-    """A creator/contributor/supervisor: name "Family, Given", affiliation, orcid, gnd."""
-    out: dict[str, Any] = {"name": str(person.get("name", "")).strip()}
-    if person.get("affiliation"):
-        out["affiliation"] = person["affiliation"]
-    if person.get("orcid"):
-        out["orcid"] = normalize_orcid(person["orcid"]) or person["orcid"]
-    if person.get("gnd"):
-        out["gnd"] = person["gnd"]
+
+def _compact(item: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in item.items() if v not in (None, "", [], {})}
+
+
+def _person(person: dict[str, Any], *, with_type: bool = False) -> Payload:
+    """A DataCite creator/contributor as Zenodo's: name "Family, Given", affiliation,
+    orcid, gnd (and the contributor's role as ``type``); Zenodo's deposit API has no
+    place for an affiliation's ROR id."""
+    out: Payload = {"name": str(person.get("name", "")).strip()}
+    out.update(editing.person_view(person))
+    out.pop("ror", None)
     if with_type:
-        out["type"] = person.get("type") or "Other"
+        out["type"] = person.get("contributorType") or "Other"
     return out
 
 
-def _compact(item: dict[str, Any], keys: tuple[str, ...]) -> dict[str, Any]:
-    return {k: item[k] for k in keys if item.get(k) not in (None, "", [], {})}
+def _relation(relation: str) -> str:
+    """Zenodo spells DataCite's relations with a lower-case first letter."""
+    return relation[:1].lower() + relation[1:]
 
 
 def _sibling_identifiers(related: list[dict[str, str]]) -> list[dict[str, Any]]:
@@ -60,108 +67,173 @@ def _sibling_identifiers(related: list[dict[str, str]]) -> list[dict[str, Any]]:
     return out
 
 
-def to_zenodo(
-    metadata: dict[str, Any],
-    options: dict[str, Any] | None = None,
-    related: list[dict[str, str]] | None = None,
-) -> dict[str, Any]:
-    """Neutral metadata -> Zenodo deposit ``metadata`` (API document, "Deposit metadata").
+def upload_type(record: md.Record) -> Payload:
+    """``types`` as upload_type with its publication or image subtype."""
+    rtype = md.resource_type(record)
+    if rtype is None:
+        types = record.get("types") if isinstance(record.get("types"), dict) else {}
+        return _compact({"upload_type": (types or {}).get("resourceType")})
+    out = {"upload_type": rtype.parent}
+    if rtype.parent in ("publication", "image"):
+        out[f"{rtype.parent}_type"] = rtype.subtype
+    return _compact(out)
 
-    Options carry what has no neutral equivalent: ``communities`` (list of ids) and
-    ``prereserve_doi``. ``related`` are identifiers of the deposit's other targets.
-    """
-    m = metadata
-    options = options or {}
-    out: dict[str, Any] = {}
 
-    def put(key: str, value: Any) -> None:
-        if value not in (None, "", [], {}):
-            out[key] = value
-
-    put("title", (m.get("title") or "").strip())
-    put("upload_type", m.get("resource_type"))
-    if m.get("resource_type") == "publication":
-        put("publication_type", m.get("publication_type"))
-    if m.get("resource_type") == "image":
-        put("image_type", m.get("image_type"))
-    put("publication_date", m.get("publication_date"))
-    put("creators", [_person(p) for p in m.get("creators") or []])
-    put("contributors", [_person(p, with_type=True) for p in m.get("contributors") or []])
-    put("description", m.get("description"))
-
-    access = m.get("access_right")
-    put("access_right", access)
-    if access == "embargoed":
-        put("embargo_date", m.get("embargo_date"))
-    if access == "restricted":
-        put("access_conditions", m.get("access_conditions"))
-    if m.get("license"):
-        put("license", license_id(m["license"]))
-
-    put("keywords", [k for k in m.get("keywords") or [] if str(k).strip()])
-    put(
-        "subjects",
-        [_compact(s, ("term", "identifier", "scheme")) for s in m.get("subjects") or []],
+def _access(record: md.Record) -> Payload:
+    access = md.record.access(record)
+    right = access.get("right")
+    return _compact(
+        {
+            "access_right": right,
+            "embargo_date": md.date(record, "Available") if right == "embargoed" else "",
+            "access_conditions": access.get("conditions") if right == "restricted" else "",
+            "license": license_id(md.license_id(record)) if md.license_id(record) else "",
+        }
     )
 
-    relations = [
-        _compact(r, ("identifier", "relation", "resource_type", "scheme"))
-        for r in m.get("related_identifiers") or []
-    ]
+
+def _subjects(record: md.Record) -> Payload:
+    subjects = editing.subjects_view(record)
+    return _compact({"keywords": md.keywords(record), "subjects": subjects})
+
+
+def _related_identifiers(record: md.Record, related: list[dict[str, str]]) -> Payload:
+    """Related and alternate identifiers, then the deposit's other targets' identifiers."""
+    relations: list[Payload] = []
+    for item in md.items(record, "relatedIdentifiers"):
+        rtype = type_for(item.get("resourceTypeGeneral"), item.get("resourceType"))
+        scheme = str(item.get("relatedIdentifierType") or "")
+        relations.append(
+            _compact(
+                {
+                    "identifier": item.get("relatedIdentifier"),
+                    "relation": _relation(str(item.get("relationType") or "")),
+                    "resource_type": rtype.id if rtype else "",
+                    "scheme": scheme.lower() if scheme in RELATED_IDENTIFIER_TYPES else scheme,
+                }
+            )
+        )
+    for item in md.items(record, "alternateIdentifiers"):
+        scheme = str(item.get("alternateIdentifierType") or "")
+        relations.append(
+            _compact(
+                {
+                    "identifier": item.get("alternateIdentifier"),
+                    "relation": "isAlternateIdentifier",
+                    "scheme": scheme.lower() if scheme in RELATED_IDENTIFIER_TYPES else scheme,
+                }
+            )
+        )
     seen = {str(r.get("identifier", "")).lower() for r in relations}
-    for sibling in _sibling_identifiers(related or []):
+    for sibling in _sibling_identifiers(related):
         if sibling["identifier"].lower() not in seen:
             seen.add(sibling["identifier"].lower())
             relations.append(sibling)
-    put("related_identifiers", relations)
+    return _compact({"related_identifiers": relations})
 
-    put("references", [r for r in m.get("references") or [] if str(r).strip()])
-    put(
-        "communities",
-        [
-            {"identifier": c["identifier"] if isinstance(c, dict) else str(c)}
-            for c in options.get("communities") or []
-        ],
-    )
+
+def _grants(record: md.Record) -> Payload:
     grants = []
-    for fund in m.get("funding") or []:
-        award = str(fund.get("award_number", "")).strip()
-        funder = funder_doi(fund.get("funder_doi", ""))
+    for fund in md.items(record, "fundingReferences"):
+        award = str(fund.get("awardNumber", "")).strip()
+        funder = funder_doi(str(fund.get("funderIdentifier", "")))
         if award:
             # notes §1.4: "funderDOI::award"; a bare award id means the EC (FP7)
             grants.append({"id": f"{funder}::{award}" if funder else award})
-    put("grants", grants)
+    return _compact({"grants": grants})
 
-    put("version", m.get("version"))
-    put("language", m.get("language"))
-    put("notes", m.get("notes"))
-    put("method", m.get("method"))
-    put(
-        "dates",
-        [_compact(d, ("start", "end", "type", "description")) for d in m.get("dates") or []],
-    )
-    put(
-        "locations",
-        [_compact(loc, ("lat", "lon", "place", "description")) for loc in m.get("locations") or []],
+
+def _dates_and_places(record: md.Record) -> Payload:
+    """Collected/valid/withdrawn dates, locations and the journal, as Zenodo names them."""
+    journal = {f"journal_{key}": value for key, value in editing.journal_view(record).items()}
+    return _compact(
+        {
+            "dates": editing.dates_view(record),
+            "locations": editing.locations_view(record),
+            **journal,
+        }
     )
 
+
+def _publication_details(record: md.Record) -> Payload:
+    """Conference, imprint, book and thesis: the portal's extensions, as Zenodo names them."""
+    out: Payload = {}
     for prefix, source, keys in (
-        ("journal", "journal", ("title", "volume", "issue", "pages")),
         (
             "conference",
             "conference",
             ("title", "acronym", "dates", "place", "url", "session", "session_part"),
         ),
         ("imprint", "imprint", ("publisher", "isbn", "place")),
-        ("partof", "part_of", ("title", "pages")),
+        ("partof", "partOf", ("title", "pages")),
     ):
-        block = m.get(source) or {}
-        for key in keys:
-            put(f"{prefix}_{key}", block.get(key))
-    thesis = m.get("thesis") or {}
-    put("thesis_university", thesis.get("university"))
-    put("thesis_supervisors", [_person(p) for p in thesis.get("supervisors") or []])
+        block = record.get(source) if isinstance(record.get(source), dict) else {}
+        out.update(_compact({f"{prefix}_{key}": (block or {}).get(key) for key in keys}))
+    thesis = record.get("thesis") if isinstance(record.get("thesis"), dict) else {}
+    out.update(
+        _compact(
+            {
+                "thesis_university": (thesis or {}).get("university"),
+                "thesis_supervisors": [_person(p) for p in md.items(thesis or {}, "supervisors")],
+            }
+        )
+    )
+    return out
 
+
+def _communities(options: dict[str, Any]) -> Payload:
+    return _compact(
+        {
+            "communities": [
+                {"identifier": c["identifier"] if isinstance(c, dict) else str(c)}
+                for c in options.get("communities") or []
+            ]
+        }
+    )
+
+
+def to_zenodo(
+    metadata: md.Record,
+    options: dict[str, Any] | None = None,
+    related: list[dict[str, str]] | None = None,
+) -> Payload:
+    """Neutral metadata (a DataCite record) -> Zenodo deposit ``metadata`` (API document,
+    "Deposit metadata").
+
+    Options carry what has no neutral equivalent: ``communities`` (list of ids) and
+    ``prereserve_doi``. ``related`` are identifiers of the deposit's other targets.
+    """
+    record = metadata
+    options = options or {}
+    out: Payload = _compact(
+        {
+            "title": md.title(record),
+            **upload_type(record),
+            "publication_date": md.date(record, "Issued"),
+            "creators": [_person(p) for p in md.items(record, "creators")],
+            "contributors": [_person(p, with_type=True) for p in md.items(record, "contributors")],
+            "description": md.description(record, "Abstract"),
+        }
+    )
+    out.update(_access(record))
+    out.update(_subjects(record))
+    out.update(_related_identifiers(record, related or []))
+    references = [r for r in record.get("references") or [] if str(r).strip()]
+    out.update(_compact({"references": references}))
+    out.update(_communities(options))
+    out.update(_grants(record))
+    out.update(
+        _compact(
+            {
+                "version": record.get("version"),
+                "language": record.get("language"),
+                "notes": md.description(record, "Other"),
+                "method": md.description(record, "Methods"),
+            }
+        )
+    )
+    out.update(_dates_and_places(record))
+    out.update(_publication_details(record))
     if options.get("prereserve_doi"):
         out["prereserve_doi"] = True
     return out

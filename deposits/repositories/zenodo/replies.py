@@ -210,45 +210,14 @@ def parse_error(status: int, body: bytes, content_type: str) -> RepositoryError:
     data = data if isinstance(data, dict) else {}
     message = str(data.get("message") or "").strip()
     problems = problems_from_errors(data.get("errors"))
-    error_id = data.get("error_id")
 
     if status >= 500:
-        if html or not data:
-            kind = {502: "bad gateway page", 503: "unavailable page", 504: "timeout page"}
-            what = kind.get(status, "error page") if html else "no readable reply"
-            return TransientError(
-                f"Zenodo's gateway answered {status} ({what}); retrying.", status=status
-            )
-        detail = f", error id {error_id}" if error_id else ""
-        said = f": {message}" if message else ""
-        return TransientError(
-            f"Zenodo had a server error ({status}{detail}){said}; retrying.", status=status
-        )
+        return _server_error(status, data, message, html=html)
     said = message or "; ".join(p.message for p in problems) or "no details given"
     if status == 400:
-        if not problems:
-            problems = [Problem("", said, source="zenodo", repository="zenodo")]
-        first = problems[0]
-        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
-        where = f" in {first.field}" if first.field else ""
-        return ValidationFailed(
-            f"Zenodo rejected the deposit{where}: {first.message}{more}",
-            status=status,
-            problems=problems,
-        )
+        return _rejected(status, problems, said)
     if status in (401, 403):
-        lowered = said.lower()
-        if status == 403 and ("locked" in lowered or "invalid action" in lowered):
-            return PermanentError(
-                f"Zenodo refused the change ({said}); a published record's files cannot "
-                "change: start a new version instead.",
-                status=status,
-            )
-        return AuthError(
-            "Zenodo refused the token: it may have expired or lack deposit:write and "
-            f"deposit:actions scopes; relink the account. (Zenodo said: {said})",
-            status=status,
-        )
+        return _refused(status, said)
     if status in (404, 410):
         gone = "was deleted" if status == 410 else "was not found"
         return NotFound(f"The Zenodo record {gone} ({said}).", status=status)
@@ -263,6 +232,59 @@ def parse_error(status: int, body: bytes, content_type: str) -> RepositoryError:
             f"Zenodo's rate limit was reached ({said}); waiting for the budget to return.",
             status=status,
         )
+    if status in (413, 415):
+        return _body_refused(status, said)
+    return PermanentError(f"Zenodo answered {status}: {said}", status=status, problems=problems)
+
+
+def _server_error(status: int, data: dict[str, Any], message: str, *, html: bool) -> TransientError:
+    """A 5xx: a gateway's page, or Zenodo's own error with its id; retried either way."""
+    if html or not data:
+        kind = {502: "bad gateway page", 503: "unavailable page", 504: "timeout page"}
+        what = kind.get(status, "error page") if html else "no readable reply"
+        return TransientError(
+            f"Zenodo's gateway answered {status} ({what}); retrying.", status=status
+        )
+    error_id = data.get("error_id")
+    detail = f", error id {error_id}" if error_id else ""
+    said = f": {message}" if message else ""
+    return TransientError(
+        f"Zenodo had a server error ({status}{detail}){said}; retrying.", status=status
+    )
+
+
+def _rejected(status: int, problems: list[Problem], said: str) -> ValidationFailed:
+    """A 400: the metadata Zenodo rejected, named by its first problem."""
+    if not problems:
+        problems = [Problem("", said, source="zenodo", repository="zenodo")]
+    first = problems[0]
+    more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+    where = f" in {first.field}" if first.field else ""
+    return ValidationFailed(
+        f"Zenodo rejected the deposit{where}: {first.message}{more}",
+        status=status,
+        problems=problems,
+    )
+
+
+def _refused(status: int, said: str) -> PermanentError:
+    """A 401 or 403: a published record's files are locked, or the token is not good."""
+    lowered = said.lower()
+    if status == 403 and ("locked" in lowered or "invalid action" in lowered):
+        return PermanentError(
+            f"Zenodo refused the change ({said}); a published record's files cannot "
+            "change: start a new version instead.",
+            status=status,
+        )
+    return AuthError(
+        "Zenodo refused the token: it may have expired or lack deposit:write and "
+        f"deposit:actions scopes; relink the account. (Zenodo said: {said})",
+        status=status,
+    )
+
+
+def _body_refused(status: int, said: str) -> PermanentError:
+    """A 413 or 415: the request's body is too large, or of a type Zenodo does not take."""
     if status == 413:
         return PermanentError(
             "Zenodo refused the upload as too large (413): a file may be at most 50 GB "
@@ -270,10 +292,8 @@ def parse_error(status: int, body: bytes, content_type: str) -> RepositoryError:
             "for a quota increase.",
             status=status,
         )
-    if status == 415:
-        return PermanentError(
-            f"Zenodo refused the request's content type (415: {said}). This is a bug in "
-            "the portal; report it.",
-            status=status,
-        )
-    return PermanentError(f"Zenodo answered {status}: {said}", status=status, problems=problems)
+    return PermanentError(
+        f"Zenodo refused the request's content type (415: {said}). This is a bug in "
+        "the portal; report it.",
+        status=status,
+    )

@@ -14,12 +14,13 @@ import difflib
 import re
 from typing import Any
 
+from deposits import metadata as md
 from deposits.metadata import (
     CONTRIBUTOR_TYPES,
     DATE_TYPES,
     IMAGE_TYPES,
     PUBLICATION_TYPES,
-    RELATIONS,
+    RELATION_CHOICES,
     RESOURCE_TYPES,
     normalize_orcid,
 )
@@ -27,6 +28,7 @@ from deposits.metadata import (
 from ..base import FileJob, FileState, Problem
 
 KIND = "zenodo"
+View = dict[str, Any]  # the editor's view of a record (deposits.metadata.editing)
 
 # notes §1.7: RDM_RECORDS_MAX_FILES_COUNT, RDM_FILES_DEFAULT_QUOTA_SIZE / MAX_FILE_SIZE
 MAX_FILES = 100
@@ -120,18 +122,15 @@ def _people(
     return problems
 
 
-def validate(
-    metadata: dict[str, Any], options: dict[str, Any], files: list[FileJob]
-) -> list[Problem]:
-    """Zenodo's rules, checked locally (notes §1.4, §1.5, §1.7; API document tables)."""
-    m = metadata
-    p: list[Problem] = []
+def _title(m: View) -> list[Problem]:
+    if len((m.get("title") or "").strip()) < 3:
+        return [_problem("title", "Zenodo needs a title of at least 3 characters.")]
+    return []
 
-    title = (m.get("title") or "").strip()
-    if len(title) < 3:
-        p.append(_problem("title", "Zenodo needs a title of at least 3 characters."))
 
+def _persons(m: View) -> list[Problem]:
     creators = m.get("creators") or []
+    p = []
     if not any(str(c.get("name", "")).strip() for c in creators):
         p.append(_problem("creators", "Add at least one creator with a name."))
     p += _people(creators, "creators", "creator")
@@ -139,18 +138,17 @@ def validate(
     p += _people(
         (m.get("thesis") or {}).get("supervisors") or [], "thesis.supervisors", "supervisor"
     )
+    return p
 
-    p += _resource_type(m)
 
+def _texts(m: View) -> list[Problem]:
+    """Description, publication date, license and language."""
+    p = []
     description = m.get("description") or ""
     if description and len(_TAG.sub("", description).strip()) < 3:
         p.append(_problem("description", "Write a description of at least 3 characters, or none."))
-
     if m.get("publication_date") and not _EDTF_DAY.match(str(m["publication_date"])):
         p.append(_problem("publication_date", "Give the publication date as YYYY-MM-DD."))
-
-    p += _access(m)
-
     if m.get("license") and str(m["license"]).strip().lower() not in _LICENSE_BY_LOWER:
         close = difflib.get_close_matches(str(m["license"]).lower(), LICENSES, n=3, cutoff=0.5)
         hint = ", ".join(close or ["cc-by-4.0", "cc0-1.0", "mit", "apache-2.0"])
@@ -161,7 +159,6 @@ def validate(
                 "or another id from Zenodo's license list.",
             )
         )
-
     if m.get("language") and not _LANGUAGE.match(str(m["language"])):
         p.append(
             _problem(
@@ -169,7 +166,11 @@ def validate(
                 "Give the language as a 2 or 3 letter ISO 639 code, such as 'en' or 'eng'.",
             )
         )
+    return p
 
+
+def _dates(m: View) -> list[Problem]:
+    p = []
     for i, date in enumerate(m.get("dates") or []):
         if not (date.get("start") or date.get("end")):
             p.append(_problem(f"dates.{i}", "Give a start or an end date (or both)."))
@@ -180,7 +181,11 @@ def validate(
             p.append(
                 _problem(f"dates.{i}.type", f"Choose the kind of date: {', '.join(DATE_TYPES)}.")
             )
+    return p
 
+
+def _relations(m: View) -> list[Problem]:
+    p = []
     for i, rel in enumerate(m.get("related_identifiers") or []):
         if not str(rel.get("identifier", "")).strip():
             p.append(
@@ -189,14 +194,13 @@ def validate(
                     "Give the related identifier (a DOI, Handle, URL, arXiv id...).",
                 )
             )
-        if rel.get("relation") not in RELATIONS:
+        if rel.get("relation") not in RELATION_CHOICES:
             p.append(
                 _problem(
                     f"related_identifiers.{i}.relation",
-                    "Choose how it relates (e.g. isSupplementTo, cites, isPartOf).",
+                    "Choose how it relates (e.g. is supplement to, cites, is part of).",
                 )
             )
-
     for i, subject in enumerate(m.get("subjects") or []):
         if not (subject.get("term") and subject.get("identifier")):
             p.append(
@@ -206,7 +210,11 @@ def validate(
                     "free text.",
                 )
             )
+    return p
 
+
+def _funding(m: View) -> list[Problem]:
+    p = []
     for i, fund in enumerate(m.get("funding") or []):
         if not str(fund.get("award_number", "")).strip():
             p.append(_problem(f"funding.{i}.award_number", "Give the grant's award number."))
@@ -219,35 +227,40 @@ def validate(
                     "10.13039/501100000780 for the European Commission.",
                 )
             )
+    return p
 
+
+def _coordinate(value: Any, bound: int) -> bool:
+    try:
+        return -bound <= float(value) <= bound
+    except (TypeError, ValueError):
+        return False
+
+
+def _locations(m: View) -> list[Problem]:
+    p = []
     for i, loc in enumerate(m.get("locations") or []):
         if not str(loc.get("place", "")).strip():
             p.append(_problem(f"locations.{i}.place", "Give the place's name."))
         for key, bound in (("lat", 90), ("lon", 180)):
             value = loc.get(key)
-            if value in (None, ""):
-                continue
-            try:
-                ok = -bound <= float(value) <= bound
-            except (TypeError, ValueError):
-                ok = False
-            if not ok:
+            if value not in (None, "") and not _coordinate(value, bound):
                 p.append(_problem(f"locations.{i}.{key}", f"Give {key} as a number in ±{bound}."))
+    return p
 
+
+def _conference(m: View) -> list[Problem]:
     conference = m.get("conference") or {}
     if (conference.get("dates") or conference.get("place")) and not (
         conference.get("title") or conference.get("acronym")
     ):
-        p.append(
+        return [
             _problem(
                 "conference.title",
                 "Zenodo needs the conference's title or acronym when dates or place are given.",
             )
-        )
-
-    p += _options(options)
-    p += _files(files, options)
-    return p
+        ]
+    return []
 
 
 def _resource_type(m: dict[str, Any]) -> list[Problem]:
@@ -292,6 +305,23 @@ def _access(m: dict[str, Any]) -> list[Problem]:
             )
         ]
     return []
+
+
+METADATA_RULES = (
+    _title, _persons, _resource_type, _texts, _access, _dates,
+    _relations, _funding, _locations, _conference,
+)  # fmt: skip
+
+
+def validate(metadata: md.Record, options: dict[str, Any], files: list[FileJob]) -> list[Problem]:
+    """Zenodo's rules, checked locally (notes §1.4, §1.5, §1.7; API document tables).
+
+    The rules read the editor's view of the record, so each problem names the field a
+    person corrects ("creators.0.orcid").
+    """
+    view = md.to_view(metadata)
+    problems = [problem for rule in METADATA_RULES for problem in rule(view)]
+    return problems + _options(options) + _files(files, options)
 
 
 def _options(options: dict[str, Any]) -> list[Problem]:

@@ -1,4 +1,4 @@
-"""``/sandbox/datameta/_control``: what tests and benchmarks need beyond the real API.
+"""``/_control`` at the DataMeta sandbox's root: what tests and benchmarks need beyond the real API.
 
 ``GET`` returns request counters, the armed fault and the service delay. ``POST`` takes
 one JSON object with an ``action``:

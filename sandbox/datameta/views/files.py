@@ -113,7 +113,7 @@ def detail(request: HttpRequest, id: str) -> HttpResponse:
 
 
 def can_view(user: User, f: File) -> bool:
-    record = f.records.select_related("metadataset__submission").first()  # type: ignore[attr-defined]
+    record = f.records.select_related("metadataset__submission").first()
     submission = record.metadataset.submission if record else None
     if f.content_uploaded and submission is not None:
         return user.site_read or submission.group_id == user.group_id
@@ -172,7 +172,7 @@ def _delete_staged(user: User, given: str) -> Path:
         raise ApiError(null_reply(404))
     if f.user_id != user.pk:
         raise ApiError(null_reply(403))
-    if f.records.exists():  # type: ignore[attr-defined]
+    if f.records.exists():
         raise not_modifiable()
     path = f.path
     f.delete()

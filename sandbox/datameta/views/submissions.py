@@ -52,7 +52,7 @@ def submit(request: HttpRequest) -> HttpResponse:
 
 
 def _submission_response(made: Submission) -> dict[str, Any]:
-    msets = list(made.metadatasets.all())  # type: ignore[attr-defined]
+    msets = list(made.metadatasets.all())
     files = File.objects.filter(records__metadataset__in=msets).distinct().order_by("id")
     return {
         "id": made.identifier(),
@@ -81,7 +81,7 @@ def group_submissions(request: HttpRequest, id: str) -> HttpResponse:
         raise not_found(request)
     if not (user.site_read or group.pk == user.group_id):
         raise forbidden(request)
-    return json_reply([_submission_response(s) for s in group.submissions.order_by("id")])  # type: ignore[attr-defined]
+    return json_reply([_submission_response(s) for s in group.submissions.order_by("id")])
 
 
 def list_services(request: HttpRequest) -> HttpResponse:

@@ -89,7 +89,7 @@ def list_keys(request: HttpRequest, id: str) -> HttpResponse:
                 "expires": naive_local(key.expires),
                 "hasExpired": key.has_expired(),
             }
-            for key in user.api_keys.order_by("id")  # type: ignore[attr-defined]
+            for key in user.api_keys.order_by("id")
         ]
     )
 
