@@ -58,7 +58,8 @@ TOKEN_ENCRYPTION_KEYS = env_list(
     "TOKEN_ENCRYPTION_KEYS",
     required("TOKEN_ENCRYPTION_KEYS", "ZGVtby1vbmx5LWtleS1kby1ub3QtdXNlLWluLXByb2Q="),
 )
-DEBUG = env_bool("DEBUG", not PRODUCTION)
+# Off unless asked for: people see the portal's own error pages, not Django's debug page.
+DEBUG = env_bool("DEBUG", False)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
 

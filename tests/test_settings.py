@@ -73,6 +73,11 @@ def settings_of(env: dict[str, str], expression: str) -> str:
     return result.stdout.strip()
 
 
+def test_debug_pages_only_when_asked_for():
+    assert settings_of({}, "settings.DEBUG") == "False"
+    assert settings_of({"DEBUG": "1"}, "settings.DEBUG") == "True"
+
+
 def test_each_sandbox_has_a_url_of_its_own_defaulting_to_the_demo_ports():
     urls = settings_of({}, "settings.SANDBOX_URLS['zenodo'], settings.SANDBOX_URLS['datameta']")
     assert urls.split() == ["http://127.0.0.1:8001", "http://127.0.0.1:8002"]

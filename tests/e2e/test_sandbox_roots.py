@@ -55,6 +55,8 @@ def test_each_server_serves_only_its_own_routes(live_system: LiveSystem) -> None
     assert requests.get(f"{live_system.url}/sandbox/zenodo/_control", timeout=10).status_code == 404
     assert requests.get(f"{live_system.url}/_control", timeout=10).status_code == 404
     assert requests.get(f"{live_system.zenodo_url}/login/", timeout=10).status_code == 404
+    # as Zenodo's API answers an unknown path: JSON, not a portal page
+    assert requests.get(f"{live_system.zenodo_url}/nowhere", timeout=10).json()["status"] == 404
     assert requests.get(f"{live_system.datameta_url}/login/", timeout=10).status_code == 404
     assert (
         requests.get(f"{live_system.datameta_url}/api/deposit/depositions", timeout=10).status_code
