@@ -29,10 +29,10 @@ from django.core.files import File
 from django.core.files.uploadedfile import UploadedFile
 from django.core.files.uploadhandler import TemporaryFileUploadHandler
 from django.db import IntegrityError, transaction
-from django.template.defaultfilters import filesizeformat
 
 from deposits import lifecycle
 from deposits.models import Deposit, DepositFile, FileStatus
+from deposits.sizes import human_size
 
 READ_SIZE = 64 * 1024
 MAX_NAME_BYTES = 255
@@ -82,7 +82,7 @@ def check_size(name: str, size: int) -> None:
     limit = settings.UPLOAD_MAX_BYTES
     if size > limit:
         raise UploadRefused(
-            f"“{name}” is {filesizeformat(size)}, more than the {filesizeformat(limit)} "
+            f"“{name}” is {human_size(size)}, more than the {human_size(limit)} "
             "this portal accepts in one file: split it, or ask your administrator.",
             status=413,
         )
@@ -298,7 +298,7 @@ def _mark_ready(dfile: DepositFile, *, md5: str, sha256: str, user: Any) -> None
         dfile.deposit,
         "file_added",
         user=user,
-        message=f"Added {dfile.name} ({filesizeformat(dfile.size)})",
+        message=f"Added {dfile.name} ({human_size(dfile.size)})",
         data={"name": dfile.name, "size": dfile.size, "md5": md5, "sha256": sha256},
     )
     lifecycle.revalidate(dfile.deposit)

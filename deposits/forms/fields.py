@@ -29,7 +29,9 @@ class DateInput(forms.DateInput):
         super().__init__(attrs, format="%Y-%m-%d")
 
 
-def date(label: str | None = None, help_text: str = "YYYY-MM-DD") -> forms.DateField:
+def date(label: str | None = None, help_text: str = "") -> forms.DateField:
+    """A date picker; the browser shows the date in its own format and sends YYYY-MM-DD,
+    so no format is promised in the help text."""
     return forms.DateField(
         label=label,
         required=False,

@@ -94,6 +94,13 @@ class FundingForm(RowForm):
 class DateRowForm(RowForm):
     date_fields = ("start", "end")
 
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        start, end = data.get("start"), data.get("end")
+        if start and end and end < start:
+            self.add_error("end", "The end is before the start: swap them, or correct one.")
+        return data
+
     start = date()
     end = date()
     type = forms.ChoiceField(label="Type", required=False, choices=choices(named(md.DATE_TYPES)))

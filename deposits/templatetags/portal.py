@@ -16,6 +16,7 @@ from deposits.forms.metadata import Slot, field_path, slot_id
 from deposits.models import Identifier, Scope, Target
 from deposits.repositories import registry
 from deposits.repositories.base import Problem
+from deposits.sizes import human_size
 
 register = template.Library()
 
@@ -93,6 +94,12 @@ def repository(kind: str) -> str:
         return registry.get(kind).label
     except LookupError:
         return kind.capitalize() if kind else ""
+
+
+@register.filter
+def size(value: int | None) -> str:
+    """A size as every page and the upload progress write it (``deposits.sizes``)."""
+    return human_size(value)
 
 
 @register.filter

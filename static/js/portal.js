@@ -19,6 +19,7 @@
     }
   }
 
+  // The same units as deposits/sizes.py (decimal), so a size reads alike everywhere.
   function formatBytes(n) {
     var units = ["bytes", "KB", "MB", "GB", "TB"];
     var i = 0;

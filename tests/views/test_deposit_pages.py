@@ -252,6 +252,29 @@ def test_an_affiliation_keeps_its_ror_id_and_a_wrong_one_is_refused(
     assert to_view(deposit.metadata)["creators"][0]["ror"] == "https://ror.org/00g30e956"
 
 
+def test_a_date_range_that_ends_before_it_starts_is_refused(
+    owner_client: Client, deposit: Any, htmx: dict[str, str]
+) -> None:
+    before = dict(deposit.metadata)
+    body = owner_client.post(
+        reverse("deposit-metadata", args=[deposit.pk]),
+        editor_data(
+            deposit,
+            **{
+                "dates-TOTAL_FORMS": "1",
+                "dates-0-start": "2024-12-31",
+                "dates-0-end": "2024-01-01",
+                "dates-0-type": "Collected",
+            },
+        ),
+        headers=htmx,
+    ).content.decode()
+    assert "The end is before the start" in error_slot(body, "dates.0.end")
+    assert "Not saved" in body
+    deposit.refresh_from_db()
+    assert deposit.metadata == before
+
+
 def test_it_does_not_save_input_it_cannot_read(
     owner_client: Client, deposit: Any, htmx: dict[str, str]
 ) -> None:
