@@ -2,7 +2,7 @@
 
 from django.urls import path, re_path
 
-from . import views, views_control, views_files
+from . import landing, views, views_control, views_files
 
 app_name = "sandbox_zenodo"
 
@@ -12,6 +12,12 @@ RECORD = "api/records/<int:record_id>"
 urlpatterns = [
     path("", views_control.index, name="index"),
     path("_control", views_control.control_view, name="control"),
+    # the HTML pages the API's links name (landing)
+    path("records/<int:record_id>", landing.record_page, name="records-page"),
+    path("record/<int:record_id>", landing.record_page, name="record-page"),
+    path("record/<int:record_id>/versions/latest", landing.latest_page, name="latest-page"),
+    path("deposit/<int:deposition_id>", landing.draft_page, name="draft-page"),
+    path("badge/doi/<path:doi>.svg", landing.badge, name="badge"),
     re_path(r"^api/deposit/depositions/?$", views.depositions, name="depositions"),
     path(DEPOSITION, views.deposition, name="deposition"),
     path(f"{DEPOSITION}/actions/<str:name>", views.action, name="action"),

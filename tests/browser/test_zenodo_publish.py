@@ -77,3 +77,11 @@ def test_ada_publishes_a_deposit_and_sees_its_doi_without_reloading(
     target.refresh_from_db()
     assert target.state == "published"
     assert target.identifiers.get(scope="version").value == doi.inner_text()
+
+    # every link the published target shows answers, the sandbox's record pages included
+    local = (live_system.url, live_system.zenodo_url)
+    hrefs = page.eval_on_selector_all(f"#target-{target.pk} a[href]", "els => els.map(e => e.href)")
+    followed = [href for href in hrefs if href.startswith(local)]
+    assert any(href.startswith(live_system.zenodo_url) for href in followed), hrefs
+    for href in followed:
+        assert page.request.get(href).status < 400, href
