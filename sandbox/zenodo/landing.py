@@ -56,8 +56,7 @@ def _page(deposition: Deposition, metadata: dict[str, Any], note: str) -> HttpRe
 
 
 def _published(record_id: int) -> Deposition:
-    found = Deposition.objects.select_related("concept").filter(pk=record_id, is_published=True)
-    record = found.first()
+    record = Deposition.published_record(record_id)
     if record is None:
         raise Http404("No such record.")
     return record
@@ -69,12 +68,7 @@ def record_page(request: HttpRequest, record_id: int) -> HttpResponse:
 
 
 def latest_page(request: HttpRequest, record_id: int) -> HttpResponse:
-    record = _published(record_id)
-    newest = (
-        Deposition.objects.filter(concept_id=record.concept_id, is_published=True)
-        .order_by("-published")
-        .first()
-    ) or record
+    newest = _published(record_id).newest_version()
     return HttpResponseRedirect(reverse("sandbox_zenodo:record-page", args=[newest.pk]))
 
 

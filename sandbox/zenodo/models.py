@@ -93,6 +93,17 @@ class Deposition(models.Model):
             return "unsubmitted"
         return "inprogress" if self.has_draft else "done"
 
+    @classmethod
+    def published_record(cls, record_id: int) -> Deposition | None:
+        """The published record ``record_id`` (with its concept), or None."""
+        found = cls.objects.select_related("concept").filter(pk=record_id, is_published=True)
+        return found.first()
+
+    def newest_version(self) -> Deposition:
+        """The most recently published version of this work (``links.latest``)."""
+        versions = Deposition.objects.filter(concept_id=self.concept_id, is_published=True)
+        return versions.order_by("-published").first() or self
+
     def next_draft(self) -> Deposition | None:
         """The open new-version draft of this work, if any (one per concept, notes §1.6)."""
         return Deposition.objects.filter(concept_id=self.concept_id, is_published=False).first()

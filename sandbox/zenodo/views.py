@@ -198,9 +198,7 @@ def new_version(found: Deposition) -> Deposition:
 
 
 def published_record(record_id: int) -> Deposition:
-    found = (
-        Deposition.objects.select_related("concept").filter(pk=record_id, is_published=True).first()
-    )
+    found = Deposition.published_record(record_id)
     if found is None:
         raise not_found()
     return found
@@ -223,10 +221,5 @@ def record(request: HttpRequest, config: Config, record_id: int) -> HttpResponse
 @endpoint("GET")
 def latest_version(request: HttpRequest, config: Config, record_id: int) -> HttpResponse:
     """``links.latest`` resolves, as on zenodo.org, by redirecting to the newest version."""
-    found = published_record(record_id)
-    newest = (
-        Deposition.objects.filter(concept_id=found.concept_id, is_published=True)
-        .order_by("-published")
-        .first()
-    ) or found
+    newest = published_record(record_id).newest_version()
     return HttpResponseRedirect(Links(request).record(newest.pk))
