@@ -2,7 +2,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import URLPattern, URLResolver, include, path
 
 from deposits.repositories import registry
-from deposits.views import accounts, actions, dashboard, deposit_pages, export, files
+from deposits.views import accounts, actions, dashboard, deposit_pages, export, files, versions
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path(
@@ -14,6 +14,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("", dashboard.dashboard, name="dashboard"),
     path("deposits/new/", deposit_pages.deposit_new, name="deposit-new"),
     path("deposits/<int:pk>/", deposit_pages.deposit_page, name="deposit"),
+    path("deposits/<int:pk>/delete/", versions.deposit_delete, name="deposit-delete"),
     path("deposits/<int:pk>/status/", dashboard.deposit_status, name="deposit-status"),
     path("deposits/<int:pk>/metadata/", deposit_pages.deposit_metadata, name="deposit-metadata"),
     path("deposits/<int:pk>/targets/", deposit_pages.deposit_targets, name="deposit-targets"),
@@ -28,6 +29,12 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("uploads/<uuid:uid>/", files.upload_chunk, name="upload-chunk"),
     path("files/<uuid:uid>/delete/", files.file_delete, name="file-delete"),
     path("targets/<int:pk>/", actions.target_card_view, name="target-card"),
+    path("targets/<int:pk>/changes/", versions.target_changes_view, name="target-changes"),
+    path(
+        "targets/<int:pk>/discard-local/",
+        versions.target_discard_local,
+        name="target-discard-local",
+    ),
     path("targets/<int:pk>/retry/", actions.target_retry, name="target-retry"),
     path("targets/<int:pk>/<slug:action>/", actions.target_action, name="target-action"),
     path("accounts/", accounts.account_list, name="accounts"),

@@ -31,6 +31,7 @@ __all__ = [
     "MetadataForm",
     "Slot",
     "edit_rows",
+    "field_label",
     "field_path",
     "place_problems",
     "slot_id",
@@ -259,3 +260,19 @@ class MetadataEditor:
             for form in group.forms:
                 for name in form.fields:
                     yield f"{form.path_prefix}{name}"
+
+
+def field_label(path: str) -> str:
+    """The editor's label of a field path: "creators.1.orcid" -> "Creator 2 · ORCID"."""
+    for group in sorted(GROUPS.values(), key=lambda g: -len(g.path)):
+        prefix = group.path + "."
+        if path.startswith(prefix):
+            index, _, name = path[len(prefix) :].partition(".")
+            row = f"{group.row_label.capitalize()} {int(index) + 1}" if index.isdigit() else ""
+            field = group.form.base_fields.get(name.replace(".", "__"))
+            inner = str(field.label) if field is not None and field.label else name
+            return " · ".join(part for part in (row, inner) if part)
+    field = MetadataForm.base_fields.get(path.replace(".", "__"))
+    if field is not None and field.label:
+        return str(field.label)
+    return path.replace("_", " ").replace(".", " · ").capitalize()

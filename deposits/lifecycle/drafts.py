@@ -34,23 +34,16 @@ def file_jobs(deposit: Deposit) -> list[FileJob]:
 
 
 def local_problems(target: Target, files: list[FileJob] | None = None) -> list[Problem]:
+    """The repository's rules, checked here. A file still arriving is not a problem of
+    the description: readiness would flip with every upload (``request`` waits for it)."""
     connector = registry.get(target.account.kind)
     deposit = target.deposit
-    problems = connector.validate(
+    return connector.validate(
         deposit.metadata,
         target.options,
         file_jobs(deposit) if files is None else files,
         target.account.schema or {},
     )
-    if deposit.files.filter(status=FileStatus.RECEIVING).exists():
-        problems.append(
-            Problem(
-                "files",
-                "A file is still uploading: wait for it to finish or delete it.",
-                repository=target.account.kind,
-            )
-        )
-    return problems
 
 
 def revalidate(deposit: Deposit) -> None:
@@ -132,6 +125,8 @@ def remove_target(target: Target, *, user: User) -> None:
 LOCAL_STATES: dict[Action, set[str]] = {
     Action.PUBLISH: {State.READY},
     Action.NEW_VERSION: {State.PUBLISHED},
+    Action.PUBLISH_VERSION: {State.READY},
+    Action.DISCARD_VERSION: {State.DRAFT, State.READY, State.FAILED},
     Action.EDIT: {State.PUBLISHED},
     Action.DISCARD: {State.PUBLISHED, State.FAILED},
     Action.DELETE: {State.READY, State.DRAFT, State.FAILED},
@@ -143,6 +138,7 @@ def remote_phase(target: Target) -> RemotePhase:
         remote_id=target.remote_id,
         remote_state=target.remote_state,
         published=target.published_at is not None,
+        remote_data=target.remote_data,
     )
 
 
@@ -167,7 +163,13 @@ def request(target: Target, action: str, *, user: User) -> Target:
     action = Action(action)
     if action not in allowed_actions(target):
         raise NotAllowed(_why_not(target, action))
-    if action in (Action.PUBLISH, Action.NEW_VERSION, Action.EDIT):
+    spec = registry.get(target.account.kind).action_spec(action)
+    if spec is not None and spec.sends_deposit:
+        if target.deposit.files.filter(status=FileStatus.RECEIVING).exists():
+            raise NotAllowed(
+                "A file is still uploading: wait for it to finish (or delete it), then "
+                f"{spec.label.lower()}."
+            )
         problems = local_problems(target)
         if problems:
             raise NotAllowed(
@@ -225,23 +227,31 @@ def retry(target: Target, *, user: User) -> Target:
     return target
 
 
+# Why an action is refused when nothing more specific applies, by action.
+NOT_NOW = {
+    Action.NEW_VERSION: "Only a published record can get a new version.",
+    Action.EDIT: "Only a published record can be edited.",
+    Action.PUBLISH_VERSION: "There is no open draft of a new version.",
+    Action.DISCARD_VERSION: "There is no open draft of a new version.",
+    Action.DISCARD: "There is no open edit to discard.",
+    Action.DELETE: "Only an unpublished draft on the repository can be deleted.",
+}
+
+
 def _why_not(target: Target, action: Action) -> str:
     if target.in_flight:
         return "A worker is already on this target; wait for it to finish."
     connector = registry.get(target.account.kind)
     if connector.action_spec(action) is None:
         return f"{connector.label} has no '{action.label}': it is never offered there."
-    if action == Action.PUBLISH and target.state == State.DRAFT:
+    if action in (Action.PUBLISH, Action.PUBLISH_VERSION) and target.state == State.DRAFT:
         return "Fix the problems listed for this repository first."
     if action == Action.PUBLISH and target.state == State.PUBLISHED:
         return "Already published: start a new version or edit the published record."
-    if action in (Action.NEW_VERSION, Action.EDIT) and target.state != State.PUBLISHED:
-        return "Only a published record can get a new version or an edit."
-    if action == Action.DISCARD:
-        return "There is no open edit to discard."
-    if action == Action.DELETE:
-        return "Only an unpublished draft on the repository can be deleted."
-    return f"{action.label} is not possible while the target is {target.get_state_display()}."
+    return NOT_NOW.get(
+        action,
+        f"{action.label} is not possible while the target is {target.get_state_display()}.",
+    )
 
 
 def step_label(target: Target) -> str:

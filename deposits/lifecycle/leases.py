@@ -104,12 +104,13 @@ class ProgressWriter:
         self.target = target
         self.token = token
         self.last = 0.0
-        done = sum(1 for f in job.files if f.status == FileState.DONE)
+        done = [f for f in job.files if f.status == FileState.DONE]
         pending = list(job.pending_files())
         self.base = {
-            "files_done": done,
-            "files_total": done + len(pending),
-            "bytes_total": sum(f.size for f in job.live_files()),
+            "files_done": len(done),
+            "files_total": len(done) + len(pending),
+            "bytes_done": sum(f.size for f in done),  # the bar counts every file's bytes
+            "bytes_total": sum(f.size for f in done + pending),
         }
         Target.objects.filter(pk=target.pk).update(progress=self.base)
 

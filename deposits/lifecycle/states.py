@@ -28,7 +28,7 @@ class Conflict(Exception):
 
 S = State
 TRANSITIONS: dict[str, set[str]] = {
-    S.DRAFT: {S.READY, S.DRAFT},
+    S.DRAFT: {S.READY, S.DRAFT, S.QUEUED},  # queued: discarding a remote draft
     S.READY: {S.DRAFT, S.AWAITING_REVIEW, S.QUEUED},
     S.AWAITING_REVIEW: {S.APPROVED, S.DRAFT},
     S.APPROVED: {S.QUEUED, S.DRAFT},

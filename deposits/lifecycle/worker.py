@@ -353,38 +353,106 @@ def _fail(
 
 
 def _finish(target: Target, token: str) -> Outcome:
-    """All steps done: record the final state the action leads to."""
+    """All steps done: record the state the action leads to."""
     action = target.action
-    now = timezone.now()
+    spec = registry.get(target.account.kind).action_spec(action)
     if action == Action.DELETE:
-        with transaction.atomic():
-            target.remote_files.all().delete()
-            transition(
-                target,
-                State.DRAFT,
-                actor_label="worker",
-                message="The remote draft was deleted",
-                remote_id="",
-                remote_state="",
-                remote_links={},
-                create_marker="",
-                create_started_at=None,
-                steps=[],
-                step_index=0,
-                step_started=None,
-                lease_token="",
-                lease_until=None,
-            )
-        from .drafts import revalidate
-
-        revalidate(target.deposit)
-        return Outcome()
-    doi = Identifier.objects.filter(target=target, scope="version").order_by("-created").first()
-    message = "The edit was discarded" if action == Action.DISCARD else "Published"
-    if doi and action != Action.DISCARD:
-        message = f"Published: {doi.scheme.upper()} {doi.value}"
-    fields: dict[str, Any] = {"lease_token": "", "lease_until": None, "progress": {}}
-    if action != Action.DISCARD:
-        fields["published_at"] = now
-    transition(target, State.PUBLISHED, actor_label="worker", message=message, **fields)
+        _remote_draft_gone(target)
+    elif action == Action.DISCARD_VERSION:
+        _back_to_published(target)
+    elif action == Action.NEW_VERSION and spec is not None and not spec.publishes:
+        _version_draft_open(target)
+    else:
+        _published(target)
     return Outcome()
+
+
+IDLE: dict[str, Any] = {
+    "steps": [],
+    "step_index": 0,
+    "step_started": None,
+    "lease_token": "",
+    "lease_until": None,
+    "progress": {},
+}
+
+
+def _portal_problems(target: Target) -> list[dict[str, Any]]:
+    """The problems our own checks found: the repository's are gone with its draft."""
+    return [p for p in target.problems if p.get("source") == "portal"]
+
+
+def _remote_draft_gone(target: Target) -> None:
+    from .drafts import revalidate
+
+    with transaction.atomic():
+        target.remote_files.all().delete()
+        transition(
+            target,
+            State.DRAFT,
+            actor_label="worker",
+            message="The remote draft was deleted",
+            remote_id="",
+            remote_state="",
+            remote_links={},
+            remote_data={},
+            create_marker="",
+            create_started_at=None,
+            problems=_portal_problems(target),
+            last_error="",
+            **IDLE,
+        )
+    revalidate(target.deposit)
+
+
+def _back_to_published(target: Target) -> None:
+    """The new-version draft is gone: the target is its published version again."""
+    from .versions import restore_remote_files, restored_fields
+
+    with transaction.atomic():
+        restore_remote_files(target)
+        transition(
+            target,
+            State.PUBLISHED,
+            actor_label="worker",
+            message="The draft of the new version was discarded; the published version "
+            "is unchanged",
+            problems=_portal_problems(target),
+            last_error="",
+            create_marker="",
+            create_started_at=None,
+            **restored_fields(target),
+            **IDLE,
+        )
+
+
+def _version_draft_open(target: Target) -> None:
+    """A draft of the next version exists: the person edits, then publishes or discards."""
+    from .drafts import local_problems
+
+    problems = local_problems(target)
+    transition(
+        target,
+        State.DRAFT if problems else State.READY,
+        actor_label="worker",
+        message="A draft of the new version is open: change the description and files "
+        "here, compare, then publish it or discard it",
+        problems=[p.as_dict() for p in problems],
+        **IDLE,
+    )
+
+
+def _published(target: Target) -> None:
+    from .versions import published_snapshot
+
+    action = target.action
+    fields: dict[str, Any] = {**IDLE}
+    if action == Action.DISCARD:
+        message = "The edit was discarded; the published record is unchanged"
+    else:
+        doi = Identifier.objects.filter(target=target, scope="version").order_by("-created")
+        latest = doi.first()
+        message = f"Published: {latest.scheme.upper()} {latest.value}" if latest else "Published"
+        fields["published_at"] = timezone.now()
+        fields["published_version"] = published_snapshot(target)
+    transition(target, State.PUBLISHED, actor_label="worker", message=message, **fields)

@@ -26,6 +26,8 @@ IN_FLIGHT_STATES = {State.QUEUED, State.WORKING}
 class Action(models.TextChoices):
     PUBLISH = "publish", "Publish"
     NEW_VERSION = "new_version", "New version"
+    PUBLISH_VERSION = "publish_version", "Publish new version"
+    DISCARD_VERSION = "discard_version", "Discard new version"
     EDIT = "edit", "Edit published metadata"
     DISCARD = "discard", "Discard edit"
     DELETE = "delete", "Delete remote draft"
@@ -69,6 +71,10 @@ class Target(models.Model):
     next_attempt_at = models.DateTimeField(null=True, blank=True)
 
     published_at = models.DateTimeField(null=True, blank=True)
+    # What the repository holds as the last published version (``lifecycle.published``):
+    # its remote record (to come back to when a new-version draft is discarded) and the
+    # metadata, options and files it was published with (to show what is not sent yet).
+    published_version = models.JSONField(default=dict, blank=True)
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)
 

@@ -234,13 +234,17 @@ class RemotePhase(StrEnum):
     DRAFT = "draft"  # an unpublished draft (or staged items)
     PUBLISHED = "published"
     EDITING = "editing"  # published, with unpublished changes open on the repository
+    # published, and a draft (or staged items) of a next version open on top of it
+    VERSION_DRAFT = "version_draft"
 
 
 @dataclass(frozen=True)
 class ActionSpec:
     """One thing a person can ask of a target on this repository."""
 
-    action: str  # publish | new_version | edit | discard | delete (models.Action)
+    # publish | new_version | publish_version | discard_version | edit | discard | delete
+    # (models.Action)
+    action: str
     label: str  # the button, in the repository's terms
     phases: frozenset[RemotePhase]  # offered only while the target is in one of these
     steps: tuple[Step, ...]
@@ -252,6 +256,15 @@ class ActionSpec:
     @property
     def confirm(self) -> bool:
         return bool(self.consequences)
+
+    @property
+    def sends_deposit(self) -> bool:
+        """It sends the deposit's description (so the repository's rules must be met)."""
+        return any(step.kind in (StepKind.DESCRIBES, StepKind.PUBLISHES) for step in self.steps)
+
+    @property
+    def publishes(self) -> bool:
+        return any(step.kind == StepKind.PUBLISHES for step in self.steps)
 
 
 @dataclass(frozen=True)
@@ -309,8 +322,16 @@ class Connector:
     def action_spec(self, action: str) -> ActionSpec | None:
         return next((a for a in self.actions if a.action == action), None)
 
-    def phase(self, *, remote_id: str, remote_state: str, published: bool) -> RemotePhase:
-        """Which phase a target's remote record is in (override for open edits)."""
+    def phase(
+        self,
+        *,
+        remote_id: str,
+        remote_state: str,
+        published: bool,
+        remote_data: dict[str, Any] | None = None,
+    ) -> RemotePhase:
+        """Which phase a target's remote record is in (override for open edits and
+        new-version drafts; ``remote_data`` is the connector's private remote state)."""
         if not remote_id:
             return RemotePhase.NONE
         return RemotePhase.PUBLISHED if published else RemotePhase.DRAFT

@@ -1,10 +1,14 @@
 """Linked accounts: a team's repository credentials, their status and rate budget.
 
 A token goes in through a password field and never comes back out: pages show only
-``token_hint``, and the token field is never rendered with a value.
+``token_hint``, and the token field is never rendered with a value. A card warns a week
+before its key expires, and says once it has.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -12,15 +16,40 @@ from django.db.models import Count
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from deposits import access, lifecycle
 from deposits.forms import AccountForm
 from deposits.forms.accounts import format_windows
+from deposits.models import LinkedAccount
 
 from .cards import account_card
 from .request import HtmxHttpRequest
+
+# How long before a key expires its card warns (README: "warns a week before"; DataMeta
+# keys last at most 30 days).
+KEY_WARNING = timedelta(days=7)
+
+
+@dataclass(frozen=True)
+class KeyExpiry:
+    """What an account's card says about its key's expiry."""
+
+    expires_at: datetime
+    expired: bool
+
+
+def key_expiry(account: LinkedAccount) -> KeyExpiry | None:
+    """The warning for the card: the key expires within KEY_WARNING, or has expired;
+    None when it expires later or the repository gives no expiry."""
+    if account.expires_at is None:
+        return None
+    now = timezone.now()
+    if account.expires_at - now > KEY_WARNING:
+        return None
+    return KeyExpiry(account.expires_at, expired=account.expires_at <= now)
 
 
 @require_GET
@@ -37,7 +66,7 @@ def account_list(request: HtmxHttpRequest) -> HttpResponse:
         request,
         "accounts.html",
         {
-            "cards": [account_card(a, a.target_count) for a in accounts],
+            "cards": [(account_card(a, a.target_count), key_expiry(a)) for a in accounts],
             "has_team": teams.exists(),
             "many_teams": teams.count() > 1,
         },
@@ -52,7 +81,7 @@ def account_card_view(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "accounts.html#account-card",
-        {"card": account_card(account, account.targets.count())},
+        {"card": account_card(account, account.targets.count()), "expiry": key_expiry(account)},
     )
 
 

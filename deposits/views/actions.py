@@ -19,6 +19,7 @@ from deposits.repositories import registry
 
 from .cards import target_card
 from .request import HtmxHttpRequest
+from .versions import change_lines
 
 
 def _card_or_page(request: HtmxHttpRequest, target: Target) -> HttpResponse:
@@ -34,9 +35,10 @@ def target_card_view(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     target = access.get_target_for(request.user, pk)
     response = render(request, "deposit.html#target-card", {"card": target_card(target)})
     if request.GET.get("polling") and not target.in_flight:
-        # The card (with its DOI) swaps in place; files and metadata were locked while
-        # the worker was on it, so those sections fetch themselves again, unlocked.
-        response["HX-Trigger"] = "files-changed, target-finished"
+        # The card (with its DOI) swaps in place; the rest of the page was worked out
+        # while the worker was on it (files and metadata locked, banners, the other
+        # targets), so it fetches itself again: what it shows comes from the state now.
+        response["HX-Trigger"] = "target-finished"
     return response
 
 
@@ -53,6 +55,7 @@ def target_action(request: HtmxHttpRequest, pk: int, action: str) -> HttpRespons
         raise Http404(f"{target.account.get_kind_display()} has no such action")
     needs_confirmation = spec.confirm and not request.POST.get("confirmed")
     if request.method == "GET" or needs_confirmation:
+        card = target_card(target)
         return render(
             request,
             "confirm.html",
@@ -60,10 +63,13 @@ def target_action(request: HtmxHttpRequest, pk: int, action: str) -> HttpRespons
                 "deposit": target.deposit,
                 "title": f"{spec.label} on {target.account.label}?",
                 "consequences": list(spec.consequences),
+                "changes": change_lines(card.changes, files_sent=chosen != Action.EDIT)
+                if spec.sends_deposit
+                else [],
                 "action_url": reverse("target-action", args=[target.pk, chosen.value]),
                 "confirm_label": f"{spec.label} now",
                 "danger": spec.danger,
-                "irreversible": spec.confirm,
+                "irreversible": spec.danger or spec.publishes,
                 "action": chosen.value,
                 "cancel_url": reverse("deposit", args=[target.deposit_id]),
             },

@@ -7,6 +7,9 @@ from typing import Any
 
 from deposits import lifecycle
 from deposits import metadata as md
+from deposits.forms.metadata import field_label
+from deposits.lifecycle.versions import unsent_changes
+from deposits.metadata.changes import FileChange
 from deposits.models import (
     Action,
     Event,
@@ -18,7 +21,7 @@ from deposits.models import (
 )
 from deposits.models.accounts import AccountStatus
 from deposits.repositories import registry
-from deposits.repositories.base import ActionSpec, LinkRole, Problem
+from deposits.repositories.base import ActionSpec, LinkRole, Problem, RemotePhase, StepKind
 
 from .citation import citation
 
@@ -69,6 +72,41 @@ class Progress:
 
 
 @dataclass
+class ChangeRow:
+    path: str
+    label: str
+    before: str
+    after: str
+
+
+@dataclass
+class VersionChanges:
+    """What the deposit here has that the target's published version does not."""
+
+    version: str  # the published version's version string ("v1.0"), or ""
+    fields: list[ChangeRow]
+    files: list[FileChange]
+    options: list[str]
+    draft: bool  # a draft of the new version is open on the repository
+
+    @property
+    def any(self) -> bool:
+        return bool(self.fields or self.files or self.options)
+
+    @property
+    def summary(self) -> str:
+        """ "2 fields and 1 file changed"."""
+        parts = [
+            f"{len(self.fields)} field{'s' if len(self.fields) != 1 else ''}"
+            if self.fields
+            else "",
+            f"{len(self.files)} file{'s' if len(self.files) != 1 else ''}" if self.files else "",
+            "repository options" if self.options else "",
+        ]
+        return " and ".join(p for p in parts if p) + " changed"
+
+
+@dataclass
 class TargetCard:
     target: Target
     step: str
@@ -87,6 +125,9 @@ class TargetCard:
     record_url: str
     latest_url: str
     repository: str
+    phase: str = ""
+    changes: VersionChanges | None = None  # None: never published
+    draft_url: str = ""  # the open new-version draft on the repository
     events: list[Event] = field(default_factory=list)
 
     @property
@@ -95,15 +136,22 @@ class TargetCard:
 
 
 def _progress(target: Target, step: str) -> Progress | None:
+    """Bytes and file counts while files move; only the step's label otherwise."""
     if target.state != State.WORKING:
         return None
     data: dict[str, Any] = target.progress or {}
-    sent, total = int(data.get("bytes_sent") or 0), int(data.get("bytes_total") or 0)
+    name = target.current_step
+    sending = bool(name) and registry.get(target.account.kind).step(name).kind == (
+        StepKind.SENDS_FILES
+    )
+    total = int(data.get("bytes_total") or 0) if sending else 0
+    sent = min(total, int(data.get("bytes_done") or 0) + int(data.get("bytes_sent") or 0))
+    files_total = int(data.get("files_total") or 0) if sending else 0
     return Progress(
         step=step,
-        file=str(data.get("file") or ""),
-        files_done=int(data.get("files_done") or 0),
-        files_total=int(data.get("files_total") or 0),
+        file=str(data.get("file") or "") if sending else "",
+        files_done=min(int(data.get("files_done") or 0), max(files_total - 1, 0)),
+        files_total=files_total,
         bytes_sent=sent,
         bytes_total=total,
         percent=min(100, sent * 100 // total) if total else None,
@@ -112,7 +160,7 @@ def _progress(target: Target, step: str) -> Progress | None:
 
 def _button(spec: ActionSpec) -> ActionButton:
     style = "danger" if spec.danger else ""
-    if spec.action == Action.PUBLISH:
+    if spec.action in (Action.PUBLISH, Action.PUBLISH_VERSION):
         style = "primary"
     return ActionButton(spec.action, spec.label, spec.confirm, style)
 
@@ -122,8 +170,23 @@ def _safe_link(url: str) -> str:
     return url if url.lower().startswith(("https://", "http://")) else ""
 
 
+def _changes(target: Target, phase: RemotePhase) -> VersionChanges | None:
+    unsent = unsent_changes(target)
+    if unsent is None:
+        return None
+    return VersionChanges(
+        version=unsent.version,
+        fields=[ChangeRow(c.path, field_label(c.path), c.before, c.after) for c in unsent.fields],
+        files=unsent.files,
+        options=unsent.options,
+        draft=phase == RemotePhase.VERSION_DRAFT,
+    )
+
+
 def target_card(target: Target) -> TargetCard:
     connector = registry.get(target.account.kind)
+    phase = lifecycle.remote_phase(target)
+    snapshot = target.published_version or {}
     shown = []
     for ident in target.identifiers.all():
         scheme = connector.scheme(ident.scheme)
@@ -139,12 +202,14 @@ def target_card(target: Target) -> TargetCard:
     version = versions[0] if versions else None
     concept = next((i for i in cited if i.scope == Scope.CONCEPT), None)
     step = lifecycle.step_label(target)
-    links = target.remote_links or {}
+    # while a new version is a draft, the record is the published version's
+    links = (snapshot.get("remote_links") or {}) if phase == RemotePhase.VERSION_DRAFT else {}
+    links = links or target.remote_links or {}
     published = target.published_at is not None or target.state == State.PUBLISHED
     named = version or concept
     resolvable = bool(cited_scheme and cited_scheme.resolver)
     year = target.published_at.strftime("%Y") if target.published_at else ""
-    year = md.date(target.deposit.metadata)[:4] or year
+    year = md.date(snapshot.get("metadata") or target.deposit.metadata)[:4] or year
     return TargetCard(
         target=target,
         step=step,
@@ -160,7 +225,7 @@ def target_card(target: Target) -> TargetCard:
         other_identifiers=[i for s, i in shown if s is not cited_scheme],
         badge=resolvable and named is not None,
         citation=citation(
-            target.deposit.metadata,
+            snapshot.get("metadata") or target.deposit.metadata,
             publisher=connector.label,
             doi=named.value,
             year=year,
@@ -170,6 +235,11 @@ def target_card(target: Target) -> TargetCard:
         record_url=_safe_link(connector.link(LinkRole.RECORD, links)),
         latest_url=_safe_link(connector.link(LinkRole.LATEST, links)),
         repository=connector.label,
+        phase=phase.value,
+        changes=_changes(target, phase),
+        draft_url=_safe_link(connector.link(LinkRole.RECORD, target.remote_links or {}))
+        if phase == RemotePhase.VERSION_DRAFT
+        else "",
         events=list(target.events.select_related("actor")[:EVENTS_SHOWN]),
     )
 

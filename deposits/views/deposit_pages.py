@@ -24,6 +24,7 @@ from deposits.uploads import files_locked_reason
 from .cards import target_card
 from .panels import panels
 from .request import HtmxHttpRequest
+from .versions import can_delete
 
 # Saves within this long of the previous one, by the same person, extend its audit line.
 EDIT_SESSION = timedelta(minutes=10)
@@ -81,6 +82,7 @@ def page_context(
         "targets_form": TargetsForm(team=deposit.team, chosen=chosen),
         "history": deposit.events.filter(target=None).select_related("actor")[:HISTORY_SHOWN],
         "licenses": LICENSES,
+        "can_delete": can_delete(targets),
     }
 
 

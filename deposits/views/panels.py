@@ -20,6 +20,9 @@ class Panel:
     template: str
     target: Target
     context: dict[str, Any] = field(default_factory=dict)
+    # Where the page fetches the panel again when the deposit changes ("" if it never
+    # changes by itself); the page keeps a slot for it, so no change is missed.
+    refresh_url: str = ""
 
 
 def panels(targets: list[Target]) -> list[Panel]:

@@ -423,6 +423,29 @@ def test_it_verifies_the_key_and_reads_its_expiry(
 
 
 @responses.activate
+def test_with_several_keys_the_earliest_expiry_is_taken(
+    connector: DataMetaConnector, client: HttpClient
+) -> None:
+    """DataMeta does not say which key a request used (#12): warn early, never late."""
+    responses.add(responses.GET, f"{SITE}/api", status=302, headers={"Location": API})
+    responses.add(
+        responses.GET, f"{API}/rpc/whoami", body=exchange(10).body, content_type="application/json"
+    )
+    keys = json.loads(exchange(12).body)  # the init script's key never expires
+    keys += [
+        {**keys[1], "id": {"uuid": str(uuid.uuid4())}, "expires": "2026-12-01T08:00:00"},
+        {**keys[1], "id": {"uuid": str(uuid.uuid4())}, "expires": "2026-11-01T08:00:00"},
+    ]
+    keys[-1]["hasExpired"] = True
+    responses.add(
+        responses.GET, f"{API}/users/449e54ec-73f8-453e-b405-2978353e0d04/keys", json=keys
+    )
+    identity = connector.verify(client)
+    assert identity.expires_at == "2026-12-01T08:00:00+00:00"
+    assert identity.detail["key_expiry_exact"] is False
+
+
+@responses.activate
 def test_a_refused_key_needs_relinking(connector: DataMetaConnector, client: HttpClient) -> None:
     responses.add(responses.GET, f"{SITE}/api", status=302, headers={"Location": API})
     responses.add(responses.GET, API, body="<html></html>")

@@ -12,7 +12,7 @@ import pytest
 from openpyxl import Workbook
 
 from deposits.repositories.datameta.fields import Definition, record, submitter_fields
-from deposits.repositories.datameta.rules import check_rows, check_value
+from deposits.repositories.datameta.rules import check_rows, check_value, left_out_files
 from deposits.repositories.datameta.sheet import SheetError, read_sheet
 from tests.repositories.test_datameta_errors import exchange
 
@@ -98,9 +98,20 @@ def test_unique_values_appear_once_in_the_sheet() -> None:
 def test_file_columns_name_the_deposit_files() -> None:
     problems = messages([{**GOOD, "FileR1": "A.fq"}], ["a.fq", "extra.fq"])
     assert problems[(0, "FileR1")] == "This deposit has no file named 'A.fq'. Did you mean a.fq?"
-    unreferenced = [p for p in check_rows([GOOD], SCHEMA, ["a.fq", "extra.fq"]) if p.row is None]
-    assert len(unreferenced) == 1
-    assert "'extra.fq' is not named in any FileR1 cell" in unreferenced[0].message
+
+
+def test_a_file_no_sample_names_is_left_out_not_a_problem() -> None:
+    files = ["README.md", "a.fq", "notes.txt"]
+    assert check_rows([GOOD], SCHEMA, files) == []
+    assert left_out_files([GOOD], SCHEMA, files) == ["README.md", "notes.txt"]
+
+
+def test_a_site_without_file_fields_leaves_every_file_out() -> None:
+    schema = {"definitions": [d for d in SCHEMA["definitions"] if not d.get("isFile")]}
+    assert not any(d.is_file for d in submitter_fields(schema))
+    row = {k: v for k, v in GOOD.items() if k != "FileR1"}
+    assert check_rows([row], schema, ["README.md"]) == []
+    assert left_out_files([row], schema, ["README.md"]) == ["README.md"]
 
 
 def test_the_record_leaves_empty_cells_out() -> None:

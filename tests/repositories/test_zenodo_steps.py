@@ -58,9 +58,11 @@ def run(connector, step, client, job):
 def test_steps_per_action(connector, make_job):
     assert connector.steps("publish") == ["create", "upload", "describe", "publish", "confirm"]
     assert connector.steps("publish")[0] == "create"
-    assert connector.steps("new_version") == [
-        "new_version", "reconcile_files", "upload", "describe", "publish", "confirm",
+    assert connector.steps("new_version") == ["new_version"]  # opens the draft, no more
+    assert connector.steps("publish_version") == [
+        "reconcile_files", "upload", "describe", "publish", "confirm",
     ]  # fmt: skip
+    assert connector.steps("discard_version") == ["discard_version"]
     assert connector.steps("edit") == ["edit", "describe", "publish", "confirm"]
     assert connector.steps("discard") == ["discard"]
     assert connector.steps("delete") == ["delete"]

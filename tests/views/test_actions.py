@@ -112,11 +112,17 @@ def test_it_answers_404_for_an_unknown_action(owner_client: Client, target: Any)
     )
 
 
-def test_it_starts_a_new_version_without_a_confirmation_step(
+def test_a_new_version_asks_first_and_then_only_opens_a_draft(
     owner_client: Client, published: Any, django_capture_on_commit_callbacks: Any
 ) -> None:
+    url = reverse("target-action", args=[published.pk, "new_version"])
+    asked = owner_client.post(url).content.decode()
+    assert "opens a draft of a new version" in asked and "Nothing is published yet" in asked
+    assert "cannot be undone" not in asked  # a draft can be discarded
+    published.refresh_from_db()
+    assert published.state == "published"
     with django_capture_on_commit_callbacks(execute=False):
-        owner_client.post(reverse("target-action", args=[published.pk, "new_version"]))
+        owner_client.post(url, {"confirmed": "1"})
     published.refresh_from_db()
     assert published.state == "queued"
     assert published.action == "new_version"
@@ -207,9 +213,14 @@ def test_a_polled_target_that_lands_swaps_in_place_and_unlocks_the_page(
     Target.objects.filter(pk=target.pk).update(state="failed", last_error="Timed out.")
     landed = owner_client.get(url, {"polling": "1"}, headers=htmx)
     assert "HX-Refresh" not in landed.headers  # no page reload
-    assert landed.headers["HX-Trigger"] == "files-changed, target-finished"
+    assert landed.headers["HX-Trigger"] == "target-finished"
     assert "every 2s" not in landed.content.decode()
     assert "Timed out." in landed.content.decode()
+    # ...on which the whole page (banners, locks, other targets, messages) fetches itself
+    page = owner_client.get(reverse("deposit", args=[target.deposit_id])).content.decode()
+    live = page.split('id="deposit-live"')[1].split(">")[0]
+    assert 'hx-trigger="target-finished from:body"' in live
+    assert 'hx-select="#deposit-live"' in live and 'hx-select-oob="#messages"' in live
 
 
 def test_it_shows_the_latest_version_doi_after_a_new_version(

@@ -234,3 +234,82 @@ def test_another_team_gets_404(
 def test_a_zenodo_target_has_no_sample_table(member_client: Client, team: Any) -> None:
     zenodo = TargetFactory(deposit=DepositFactory(team=team), account=AccountFactory(team=team))
     assert member_client.get(reverse("datameta-panel", args=[zenodo.pk])).status_code == 404
+
+
+def test_a_file_no_sample_names_is_left_out_with_a_note(
+    member_client: Client, target: Target
+) -> None:
+    add_file(target.deposit, "README.md", b"# Soil samples\n")
+    rows = [
+        {"SampleID": "AB12", "ZIPCode": "149", "FileR1": "AB12_R1.fq"},
+        {"SampleID": "CD34", "ZIPCode": "150", "FileR1": "CD34_R1.fq"},
+    ]
+    target = lifecycle.set_target_options(target, {"metadatasets": rows}, user=None, message="rows")
+    assert target.state == State.READY, target.problems
+    response = member_client.get(reverse("datameta-panel", args=[target.pk]))
+    assert 'data-left-out="README.md"' in response.text
+    assert "Not sent to DataMeta: <strong>README.md</strong>" in response.text
+    assert "name it in a sample's FileR1 cell" in response.text
+
+
+def test_a_published_target_says_which_ids_a_new_submission_must_change(
+    member_client: Client, target: Target
+) -> None:
+    from django.utils import timezone
+
+    rows = [
+        {"SampleID": "AB12", "ZIPCode": "149", "FileR1": "AB12_R1.fq"},
+        {"SampleID": "GH78", "ZIPCode": "150", "FileR1": "CD34_R1.fq"},
+    ]
+    Target.objects.filter(pk=target.pk).update(
+        state=State.PUBLISHED,
+        published_at=timezone.now(),
+        remote_id="s-uuid",
+        options={"metadatasets": rows},
+        remote_data={
+            "metadatasets": [{"uuid": "u1", "site": "DMR-00000001", "digest": "x"}],
+            "submission": {"uuid": "s-uuid", "site": "DMS-51583203"},
+            "submitted_ids": {"SampleID": ["AB12", "CD34"]},
+        },
+    )
+    response = member_client.get(reverse("datameta-panel", args=[target.pk]))
+    notice = response.text.split(f'id="datameta-new-ids-{target.pk}">')[1].split("</p>")[0]
+    assert "this deposit has submitted AB12 already" in notice
+    assert "give these samples new SampleID values" in notice
+    assert "GH78" not in notice
+
+    rows[0]["SampleID"] = "KL12"
+    Target.objects.filter(pk=target.pk).update(options={"metadatasets": rows})
+    response = member_client.get(reverse("datameta-panel", args=[target.pk]))
+    assert "datameta-new-ids" not in response.text
+
+
+def test_a_begun_new_submission_keeps_showing_the_published_one(
+    member_client: Client, target: Target
+) -> None:
+    from django.utils import timezone
+
+    from deposits.lifecycle.drafts import offered_actions
+
+    published = {
+        "submission": {"uuid": "s-uuid", "site": "DMS-51583203"},
+        "submitted_ids": {"SampleID": ["AB12"]},
+    }
+    Target.objects.filter(pk=target.pk).update(
+        state=State.FAILED,
+        published_at=timezone.now(),
+        remote_id="s-uuid",
+        remote_state="submitted",
+        remote_data={
+            "previous": [published["submission"]],
+            "submitted_ids": published["submitted_ids"],
+            "published": published,
+            "metadatasets": [{"uuid": "u2", "site": "DMR-00000002", "digest": "y"}],
+        },
+    )
+    target.refresh_from_db()
+    assert [(s.action, s.label) for s in offered_actions(target)] == [
+        ("discard_version", "Delete staged items")
+    ]
+    response = member_client.get(reverse("datameta-panel", args=[target.pk]))
+    assert '<span data-identifier="datameta-submission">DMS-51583203</span>' in response.text

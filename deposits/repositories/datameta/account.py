@@ -89,9 +89,13 @@ def verify(client: HttpClient) -> Identity:
 def _key_expiry(client: HttpClient, root: str, user: str) -> tuple[str | None, bool]:
     """(expiry, whether it is surely this key's).
 
-    The key list (#12) does not say which key is ours. With one live key it is ours;
-    with several, the latest expiry is taken: a warning may come late, but a working
-    key is never reported as expired (an expired one fails with 401 anyway).
+    DataMeta gives no way to tell which of a user's keys a request used: ``whoami``
+    names the user only (§6), the key list (#12) gives each key's id, label and expiry
+    but not which one authenticated, and the server keeps only a hash of each token (the
+    key a request uses is found by it), so no id or label of ours can be matched. With
+    one live key it is ours; with several, the earliest expiry among them is taken: the
+    warning may come early, never late. A key without expiry (``null``, e.g. one made by
+    the site's init script) never expires and is passed over; expired ones answer 401.
     """
     try:
         keys = client.json(client.request("GET", f"{root}/users/{user}/keys"))
@@ -100,10 +104,9 @@ def _key_expiry(client: HttpClient, root: str, user: str) -> tuple[str | None, b
     except RepositoryError:
         return None, False
     live = [k for k in keys if isinstance(k, dict) and not k.get("hasExpired")]
-    if not live or any(not k.get("expires") for k in live):
-        return None, len(live) == 1
-    latest = max((_aware(k["expires"]) or "" for k in live), default="")
-    return latest or None, len(live) == 1
+    dated = [stamp for stamp in (_aware(k.get("expires")) for k in live) if stamp]
+    earliest = min(dated, key=datetime.fromisoformat, default=None)
+    return earliest, len(live) == 1
 
 
 def fetch_schema(client: HttpClient) -> dict[str, Any]:

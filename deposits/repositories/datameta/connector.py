@@ -52,7 +52,7 @@ from ..limiter import RateWindow
 from . import account, rules, submission
 from .errors import cell_path, parse_error
 from .fields import definitions
-from .files import reset_all, sync_files
+from .files import left_out, reset_all, sync_files
 from .staging import (
     STAGED,
     data_of,
@@ -80,8 +80,10 @@ SUBMIT_STEPS = (
     Step("submit", "Submitting", StepKind.PUBLISHES),
     Step("confirm", "Confirming the submission", StepKind.CONFIRMS),
 )
-# Submitted metadatasets and files never change on DataMeta: there is no edit, no
-# discard; a new version is a new submission.
+DELETE_STAGED = Step("delete_staged", "Deleting the staged metadatasets and files")
+# Submitted metadatasets and files never change on DataMeta: there is no edit and no
+# discard of a submission. A new version is a new submission, possible whenever its
+# site-unique values (sample ids) are new to the site; what it staged can be deleted.
 ACTIONS = (
     ActionSpec(
         "publish",
@@ -101,15 +103,31 @@ ACTIONS = (
         frozenset({RemotePhase.PUBLISHED}),
         (Step("new_submission", "Starting a new submission"), STAGE, *SUBMIT_STEPS),
         consequences=(
-            "The current samples and files are submitted to DataMeta as a new submission.",
+            "The table's samples and the files they name are submitted to DataMeta as a "
+            "new submission.",
+            "DataMeta accepts each site-unique value (a sample id) only once: samples "
+            "submitted before need new ids first, or nothing is sent.",
             "The earlier submission stays as it is: DataMeta never changes submitted data.",
         ),
+    ),
+    ActionSpec(
+        "discard_version",
+        "Delete staged items",
+        frozenset({RemotePhase.VERSION_DRAFT}),
+        (DELETE_STAGED,),
+        consequences=(
+            "The metadatasets and files staged on DataMeta for the new submission are "
+            "deleted; none of them was submitted.",
+            "The earlier submission stays as it is, and your deposit, its samples and its "
+            "files stay here.",
+        ),
+        danger=True,
     ),
     ActionSpec(
         "delete",
         "Delete staged items",
         frozenset({RemotePhase.DRAFT}),
-        (Step("delete_staged", "Deleting the staged metadatasets and files"),),
+        (DELETE_STAGED,),
         consequences=(
             "The metadatasets and files staged on DataMeta for this deposit are deleted; "
             "nothing was submitted.",
@@ -145,6 +163,22 @@ class DataMetaConnector(Connector):
     polls_after_publish: ClassVar[bool] = True
 
     # ---------------------------------------------------------------- contract
+
+    def phase(
+        self,
+        *,
+        remote_id: str,
+        remote_state: str,
+        published: bool,
+        remote_data: dict[str, Any] | None = None,
+    ) -> RemotePhase:
+        """Published, with a new submission begun on top (``remote_data`` holds no
+        submission then, only what is staged for the next one): its staged items can be
+        deleted. Staged items of a first submission are a DRAFT (``remote_id`` STAGED)."""
+        data = remote_data or {}
+        if published and remote_id and data and not data.get("submission"):
+            return RemotePhase.VERSION_DRAFT
+        return super().phase(remote_id=remote_id, remote_state=remote_state, published=published)
 
     def validate(
         self,
@@ -229,28 +263,50 @@ class DataMetaConnector(Connector):
         Uploads"; #31, #37, #38): one announce or one upload+confirm per call."""
         root = self.api_root(client)
         op = sync_metadatasets(client, root, job) or sync_files(client, root, job, progress)
-        if op is not None:
-            return op
-        return StepResult(message="All files are uploaded and confirmed.")
+        result = op or StepResult(message="All files are uploaded and confirmed.")
+        result.file_updates = {**left_out(job), **result.file_updates}
+        return result
 
     def _new_submission(self, client: HttpClient, job: Job, progress: ProgressFn) -> StepResult:
-        """A new version on DataMeta is a new submission of the current samples: the
-        previous one stays as it is (submitted data never changes)."""
+        """A new version on DataMeta is a new submission of the table's samples; the
+        published one stays as it is (submitted data never changes).
+
+        First the published submission's record is put aside (``published``, to return
+        to if the new one is given up), then the table is checked against the
+        site-unique values already submitted: DataMeta would refuse them only at
+        pre-validation, after everything is staged, so they are refused here, before
+        anything is sent.
+        """
         data = data_of(job)
-        if (data.get("metadatasets") or data.get("files")) and not data.get("submission"):
-            return StepResult(message="Continuing the new submission.")
-        previous = list(data.get("previous") or [])
         if data.get("submission"):
-            previous.append(data["submission"])
-        return StepResult(
-            message="Starting a new submission; the previous one stays as it is.",
-            remote_data={"previous": previous},
-            file_updates=reset_all(job),
+            return StepResult(
+                done=False,
+                message="Starting a new submission; the previous one stays as it is.",
+                remote_data={
+                    "previous": [*(data.get("previous") or []), data["submission"]],
+                    "submitted_ids": data.get("submitted_ids") or {},
+                    "published": data,
+                },
+                file_updates=reset_all(job),
+            )
+        clashes = rules.already_submitted(
+            rows_of(job.options), job.schema, data.get("submitted_ids") or {}
         )
+        if clashes:
+            raise PermanentError(
+                f"Nothing was sent. {rules.new_ids_needed(clashes)} Then press Retry, or "
+                "Delete staged items to return to the published submission."
+            )
+        return StepResult(message="No sample was submitted from this deposit before.")
 
     def _delete_staged_step(self, client: HttpClient, job: Job, progress: ProgressFn) -> StepResult:
         """Delete every staged item of this target (``POST /rpc/delete-metadatasets`` and
-        ``/rpc/delete-files``, 204). Submitted items answer 403 and are never touched."""
+        ``/rpc/delete-files``, 204). Only unsubmitted items are recorded as staged:
+        submitted ones answer 403 and are never asked for.
+
+        On top of a published submission the record put aside when the new one began
+        comes back (the lifecycle restores the published version too).
+        """
         root = self.api_root(client)
         data = data_of(job)
         files = [e["uuid"] for e in data.get("files", {}).values() if e.get("uuid")]
@@ -261,7 +317,7 @@ class DataMetaConnector(Connector):
             delete_staged(client, root, "files", files)
         return StepResult(
             message=f"Deleted {len(sets)} staged metadataset(s) and {len(files)} file(s).",
-            remote_data={"previous": data.get("previous") or []},
+            remote_data=_without_staged(data, version=job.action == "discard_version"),
             file_updates=reset_all(job),
         )
 
@@ -270,3 +326,17 @@ class DataMetaConnector(Connector):
     def poll_published(self, client: HttpClient, job: Job) -> StepResult:
         """Values services add to the submitted metadatasets (``submission``)."""
         return submission.poll_published(client, job)
+
+
+def _without_staged(data: dict[str, Any], *, version: bool) -> dict[str, Any]:
+    """``remote_data`` once the staged items are deleted: on top of a published
+    submission, the record put aside when the new one began (``_new_submission``; a
+    new submission begun before that record was kept gets its submission back from
+    ``previous``), else nothing but the earlier submissions."""
+    published = data.get("published")
+    if isinstance(published, dict):
+        return published
+    previous = list(data.get("previous") or [])
+    if version and previous:
+        return {"previous": previous[:-1], "submission": previous[-1]}
+    return {"previous": previous}

@@ -304,6 +304,21 @@ def _upgrade_scheme(url: str, root: str) -> str:
     return url
 
 
+def left_out(job: Job) -> dict[str, FileUpdate]:
+    """The deposit's files that no row names stay unsent (``rules.left_out_files``).
+
+    The lifecycle marks the next pending file as uploading before each upload call,
+    whichever file this repository takes; a file left out was not sent, so it is put
+    back as pending each time.
+    """
+    wanted = referenced_files(job)
+    return {
+        f.name: FileUpdate(status=FileState.PENDING, bytes_sent=0)
+        for f in job.live_files()
+        if f.name not in wanted
+    }
+
+
 def reset_all(job: Job) -> dict[str, FileUpdate]:
     """Every file of the deposit to be sent again (a new submission stages anew)."""
     return {f.name: FileUpdate.reset() for f in job.live_files()}

@@ -5,7 +5,8 @@ means one of its numbered findings) so that what we flag is what the server woul
 ``re.match`` on the ``str()`` of a value (§12), mandatory fields (§14), ``strptime`` with
 the definition's ``dateTimeFmt`` (§14, §16), and uniqueness within one submission (§15).
 Site-wide uniqueness needs the server: ``/presubvalidation`` confirms it (§22). File
-columns must name the deposit's files, and every file must be named by a row (§22).
+columns must name the deposit's files; a file no row names is left out of the submission
+(``left_out_files``): DataMeta refuses files that no metadataset references (§22).
 
 Plain Python: no Django, no HTTP.
 """
@@ -133,46 +134,68 @@ def _duplicates(rows: list[dict[str, Any]], fields: list[Definition]) -> list[Ce
 def _file_references(
     rows: list[dict[str, Any]], fields: list[Definition], file_names: list[str]
 ) -> list[CellProblem]:
-    """File columns name the deposit's files exactly; every file is named by a row.
-
-    DataMeta matches files to metadata by file name == value of the isFile field, and
-    refuses a submission with a file that no metadataset names (§22).
-    """
+    """File columns name the deposit's files exactly (DataMeta matches files to metadata
+    by file name == value of the isFile field, §22)."""
     problems = []
     available = set(file_names)
-    referenced = set()
-    file_fields = [d for d in fields if d.is_file]
     for index, row in enumerate(rows):
-        for d in file_fields:
+        for d in fields:
             name = "" if row.get(d.name) is None else str(row.get(d.name))
-            if not name:
+            if not d.is_file or not name or name in available:
                 continue
-            referenced.add(name)
-            if name not in available:
-                close = [n for n in file_names if n.lower() == name.lower()]
-                hint = f" Did you mean {close[0]}?" if close else " Upload it or fix the name."
-                problems.append(
-                    CellProblem(index, d.name, f"This deposit has no file named '{name}'.{hint}")
-                )
-    if file_fields:
-        for name in file_names:
-            if name not in referenced:
-                problems.append(
-                    CellProblem(
-                        None,
-                        "files",
-                        f"The file '{name}' is not named in any {' or '.join(d.name for d in file_fields)} "
-                        "cell: DataMeta refuses files that no sample references. Reference it "
-                        "in a row or remove it from the deposit.",
-                    )
-                )
-    elif file_names:
-        problems.append(
-            CellProblem(
-                None,
-                "files",
-                "This DataMeta site has no file fields, so the deposit's files cannot be "
-                "submitted: remove them from the deposit.",
+            close = [n for n in file_names if n.lower() == name.lower()]
+            hint = f" Did you mean {close[0]}?" if close else " Upload it or fix the name."
+            problems.append(
+                CellProblem(index, d.name, f"This deposit has no file named '{name}'.{hint}")
             )
-        )
     return problems
+
+
+def left_out_files(
+    rows: list[dict[str, Any]], schema: dict[str, Any] | None, file_names: list[str]
+) -> list[str]:
+    """The deposit's files that no row names in a file column, in the deposit's order.
+
+    They are not sent: DataMeta refuses a submission with a file that no metadataset
+    references (§22), and a README beside the samples is no reason to send nothing.
+    """
+    file_fields = [d for d in submitter_fields(schema) if d.is_file]
+    named = {str(r[d.name]) for r in rows for d in file_fields if r.get(d.name)}
+    return [name for name in file_names if name not in named]
+
+
+def site_unique_values(
+    rows: list[dict[str, Any]], schema: dict[str, Any] | None
+) -> dict[str, list[str]]:
+    """The rows' values of each site-unique field (what one submission makes taken)."""
+    return {
+        d.name: sorted({str(r[d.name]) for r in rows if r.get(d.name) not in (None, "")})
+        for d in submitter_fields(schema)
+        if d.site_unique
+    }
+
+
+def already_submitted(
+    rows: list[dict[str, Any]], schema: dict[str, Any] | None, submitted: dict[str, Any]
+) -> dict[str, list[str]]:
+    """The rows' site-unique values that an earlier submission of this target holds,
+    by field; DataMeta would refuse them (§15, §22), but only at pre-validation, once
+    everything is staged. ``submitted`` is what ``site_unique_values`` recorded."""
+    clashes: dict[str, list[str]] = {}
+    for field, values in site_unique_values(rows, schema).items():
+        held = {str(v) for v in submitted.get(field) or []}
+        taken = [v for v in values if v in held]
+        if taken:
+            clashes[field] = taken
+    return clashes
+
+
+def new_ids_needed(clashes: dict[str, list[str]]) -> str:
+    """What must change before a new submission, for the values ``already_submitted``
+    found ("" when nothing)."""
+    return " ".join(
+        f"DataMeta accepts each {field} only once on the whole site, and this deposit "
+        f"has submitted {', '.join(values)} already: give these samples new {field} "
+        "values (or replace their rows with the new samples) before a new submission."
+        for field, values in clashes.items()
+    )

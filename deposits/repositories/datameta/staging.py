@@ -17,7 +17,9 @@ remote write that a re-run after a crash either repeats harmlessly or skips:
      "files": {name: {"uuid", "site", "md5", "state": "announced" | "done",
                       "upload_url", "upload_headers" (encrypted), "mismatches"}},
      "submission": {"uuid", "site"}, "submitted_at": ISO, "previous": [submissions],
-     "results": {row index: {service field: value}}, "services_complete": bool}
+     "submitted_ids": {site-unique field: [values submitted by this target]},
+     "results": {row index: {service field: value}}, "services_complete": bool,
+     "published": {the remote_data above, put aside while a new submission is staged}}
 """
 
 from __future__ import annotations

@@ -22,6 +22,7 @@ from .account import api_root
 from .errors import DataMetaRejected, placed
 from .fields import service_fields
 from .files import sync_files
+from .rules import site_unique_values
 from .staging import (
     data_of,
     file_reset,
@@ -124,10 +125,14 @@ def _submission_of(client: HttpClient, root: str, job: Job) -> dict[str, str] | 
 def _submitted(job: Job, submission: dict[str, str], message: str) -> StepResult:
     data = data_of(job)
     sets = [e for e in data.get("metadatasets") or [] if e]
+    taken = dict(data.get("submitted_ids") or {})
+    for name, values in site_unique_values(rows_of(job.options), job.schema).items():
+        taken[name] = sorted({*taken.get(name, []), *values})
     new = {
-        **data,
+        **{k: v for k, v in data.items() if k != "published"},
         "submission": submission,
         "submitted_at": datetime.now(UTC).isoformat(),
+        "submitted_ids": taken,
     }
     shown = submission["site"] or submission["uuid"]
     return StepResult(

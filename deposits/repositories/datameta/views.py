@@ -170,7 +170,11 @@ def panel_context(target: Target) -> dict[str, Any]:
     expires = account.expires_at
     soon = expires is not None and expires - timezone.now() <= KEY_WARNING
     data = target.remote_data or {}
-    submission = data.get("submission") or {}
+    # While a new submission is staged, the published one is put aside (``staging``).
+    published = data if data.get("submission") else data.get("published") or {}
+    submission = published.get("submission") or {}
+    file_columns = [d.name for d in fields.submitter_fields(schema) if d.is_file]
+    clashes = rules.already_submitted(rows, schema, data.get("submitted_ids") or {})
     return {
         "deposit": target.deposit,
         "target": target,
@@ -183,9 +187,13 @@ def panel_context(target: Target) -> dict[str, Any]:
         "key_expired": expires is not None and expires <= timezone.now(),
         "submission": submission.get("site") or submission.get("uuid") or "",
         "submission_uuid": submission.get("uuid") or "",
-        "previous": [s.get("site") or s.get("uuid") for s in data.get("previous") or []],
+        "previous": [s.get("site") or s.get("uuid") for s in published.get("previous") or []],
         "services_complete": bool(data.get("services_complete")),
         "submitted": target.state == State.PUBLISHED and bool(submission),
+        "left_out": rules.left_out_files(rows, schema, _file_names(target)),
+        # Said before New submission is pressed: DataMeta would refuse these ids.
+        "new_ids_needed": rules.new_ids_needed(clashes) if target.published_at else "",
+        "file_columns": " or ".join(file_columns),
     }
 
 

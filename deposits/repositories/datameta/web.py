@@ -3,6 +3,8 @@ import with its preview, and what DataMeta gave back (``views``, ``urls``)."""
 
 from __future__ import annotations
 
+from django.urls import reverse
+
 from deposits.models import Target
 from deposits.views.panels import Panel
 
@@ -13,4 +15,9 @@ __all__ = ["panel", "urlpatterns"]
 
 
 def panel(target: Target) -> Panel:
-    return Panel(PANEL, target, panel_context(target))
+    return Panel(
+        PANEL,
+        target,
+        panel_context(target),
+        refresh_url=reverse("datameta-panel", args=[target.pk]),
+    )

@@ -85,15 +85,48 @@ ACTIONS = (
         "new_version",
         "New version",
         frozenset({RemotePhase.PUBLISHED}),
-        (Step("new_version", "Starting a new version", StepKind.CREATES_RECORD),
-         Step("reconcile_files", "Comparing files with the previous version"),
+        (Step("new_version", "Opening a draft of the new version", StepKind.CREATES_RECORD),),
+        consequences=(
+            "Zenodo opens a draft of a new version, with the published version's files "
+            "carried over. Nothing is published yet.",
+            "You then change the description and the files here (keep, replace, delete), "
+            "compare with the published version, and publish the new version or discard it.",
+        ),
+    ),
+    ActionSpec(
+        "publish_version",
+        "Publish new version",
+        frozenset({RemotePhase.VERSION_DRAFT}),
+        (Step("reconcile_files", "Comparing files with the previous version"),
          UPLOAD, DESCRIBE, PUBLISH, CONFIRM),
+        consequences=(
+            "Zenodo mints a DOI for the new version; the DOI for all versions stays the same.",
+            "The files and description shown below as changed replace the published "
+            "version's in the new version; the published version stays as it is.",
+            "A published Zenodo version cannot be deleted.",
+        ),
+    ),
+    ActionSpec(
+        "discard_version",
+        "Discard new version",
+        frozenset({RemotePhase.VERSION_DRAFT}),
+        (Step("discard_version", "Deleting the draft of the new version"),),
+        consequences=(
+            "The draft of the new version is deleted from Zenodo, with any files sent to it.",
+            "The published version, its DOIs, and your deposit here stay as they are.",
+        ),
+        danger=True,
     ),
     ActionSpec(
         "edit",
         "Edit published metadata",
         frozenset({RemotePhase.PUBLISHED, RemotePhase.EDITING}),
         (Step("edit", "Opening the record for editing"), DESCRIBE, PUBLISH, CONFIRM),
+        consequences=(
+            "The published record's description on Zenodo is replaced by the one here, "
+            "under the same DOI; the change is public at once.",
+            "Its files stay as they are: changing files needs a new version.",
+        ),
     ),
     ActionSpec(
         "discard",
@@ -158,10 +191,20 @@ class ZenodoConnector(Connector):
         """Zenodo's rules checked locally (§1.4, §1.5, §1.7); see ``rules``."""
         return rules.validate(metadata, options, files)
 
-    def phase(self, *, remote_id: str, remote_state: str, published: bool) -> RemotePhase:
-        """A published record with ``state == "inprogress"`` has an edit open (§1.3)."""
+    def phase(
+        self,
+        *,
+        remote_id: str,
+        remote_state: str,
+        published: bool,
+        remote_data: dict[str, Any] | None = None,
+    ) -> RemotePhase:
+        """A published record with ``state == "inprogress"`` has an edit open; one whose
+        recorded deposition is an unsubmitted draft has a new version open (§1.3, §1.6)."""
         if published and remote_id and remote_state == "inprogress":
             return RemotePhase.EDITING
+        if published and remote_id and remote_state == "unsubmitted":
+            return RemotePhase.VERSION_DRAFT
         return super().phase(remote_id=remote_id, remote_state=remote_state, published=published)
 
     def crosswalk(self, job: Job) -> dict[str, Any]:
@@ -183,6 +226,7 @@ class ZenodoConnector(Connector):
             "edit": self._edit,
             "discard": self._discard,
             "delete": self._delete,
+            "discard_version": self._delete,
         }
         if step not in handlers:
             raise PermanentError(f"Zenodo has no step '{step}'.")
@@ -336,9 +380,9 @@ class ZenodoConnector(Connector):
             url = deposition.links.get("publish")
         url = url or f"deposit/depositions/{job.remote_id}/actions/publish"
         published = Deposition.from_json(client.json(client.request("POST", url)))
+        # the DOI is named once, by the "Published" line the lifecycle writes at the end
         return published.result(
-            f"Published with DOI {published.doi}." if published.doi else "Published.",
-            identifiers=published.identifiers(),
+            "Zenodo accepted the publish request.", identifiers=published.identifiers()
         )
 
     def _confirm(self, client: HttpClient, job: Job, progress: ProgressFn) -> StepResult:
@@ -355,7 +399,7 @@ class ZenodoConnector(Connector):
             )
         links = {**job.remote_links, **record.links}
         return StepResult(
-            message=f"Published as {record.doi}.",
+            message="Read the published record back from Zenodo.",
             remote_state="done",
             remote_links=links,
             identifiers=record.identifiers(),
