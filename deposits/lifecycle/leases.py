@@ -100,12 +100,12 @@ class Heartbeat:
 class ProgressWriter:
     """Progress callback: writes bytes sent and extends the lease, at most once a second."""
 
-    def __init__(self, target: Target, token: str, job: Job) -> None:
+    def __init__(self, target: Target, token: str, job: Job, left_out: set[str]) -> None:
         self.target = target
         self.token = token
         self.last = 0.0
-        done = [f for f in job.files if f.status == FileState.DONE]
-        pending = list(job.pending_files())
+        done = [f for f in job.files if f.status == FileState.DONE and f.name not in left_out]
+        pending = [f for f in job.pending_files() if f.name not in left_out]
         self.base = {
             "files_done": len(done),
             "files_total": len(done) + len(pending),

@@ -153,9 +153,10 @@ def _run_step(
     job.resumed = target.step_started == target.step_index
     Target.objects.filter(pk=target.pk).update(step_started=target.step_index)
     target.step_started = target.step_index
-    marked = _mark_next_file(target, job) if step.kind == StepKind.SENDS_FILES else ""
+    left_out = connector.leaves_out(job) if step.kind == StepKind.SENDS_FILES else set()
+    marked = _mark_next_file(target, job, left_out) if step.kind == StepKind.SENDS_FILES else ""
 
-    progress_state = ProgressWriter(target, token, job)
+    progress_state = ProgressWriter(target, token, job, left_out)
     client = build_client(target.account, target, priority=priority)
     try:
         with Heartbeat(target.pk, token):
@@ -222,9 +223,9 @@ def _mark_create(target: Target, job: Job) -> float | None:
     return None
 
 
-def _mark_next_file(target: Target, job: Job) -> str:
+def _mark_next_file(target: Target, job: Job, left_out: set[str]) -> str:
     """The file about to be sent is marked before its bytes move; returns its name."""
-    upcoming = next(job.pending_files(), None)
+    upcoming = next((f for f in job.pending_files() if f.name not in left_out), None)
     if upcoming is None or upcoming.status != FileState.PENDING:
         return ""
     RemoteFile.objects.filter(target=target, name=upcoming.name).update(status=FileState.UPLOADING)
@@ -446,7 +447,8 @@ def _published(target: Target) -> None:
     from .versions import published_snapshot
 
     action = target.action
-    fields: dict[str, Any] = {**IDLE}
+    # the repository took it (or the refused edit is gone): its complaints are answered
+    fields: dict[str, Any] = {**IDLE, "problems": _portal_problems(target), "last_error": ""}
     if action == Action.DISCARD:
         message = "The edit was discarded; the published record is unchanged"
     else:

@@ -373,6 +373,11 @@ class Connector:
         what ``fetch_schema`` returned ({} for repositories that publish none)."""
         raise NotImplementedError
 
+    def leaves_out(self, job: Job) -> set[str]:
+        """Names of the deposit's files this repository is not sent (DataMeta takes only
+        the files a sample names); progress counts and upload marks skip them."""
+        return set()
+
     def poll_published(self, client: HttpClient, job: Job) -> StepResult:
         """One background look at a published record for results that arrived since."""
         return StepResult()

@@ -286,3 +286,31 @@ def test_a_backlog_takes_turns_per_account_oldest_first(
     assert first.state == State.PUBLISHED
     # The account has room again: the longest-waiting target is started, and only it.
     assert started == [second.pk]
+
+
+def test_progress_counts_only_the_files_the_repository_is_sent(target):
+    from deposits.lifecycle.leases import ProgressWriter
+    from deposits.repositories.base import FileJob, FileState, Job
+
+    def file(name: str, size: int, status: FileState) -> FileJob:
+        return FileJob(name, size, "0" * 32, "0" * 64, open=lambda: None, status=status)  # type: ignore[arg-type,return-value]
+
+    job = Job(
+        target_id=target.pk,
+        action="publish",
+        metadata={},
+        options={},
+        files=[
+            file("AB12_R1.fastq.gz", 10, FileState.DONE),
+            file("CD34_R1.fastq.gz", 20, FileState.PENDING),
+            file("README.md", 5, FileState.PENDING),
+        ],
+    )
+    ProgressWriter(target, "token", job, {"README.md"})
+    target.refresh_from_db()
+    assert target.progress == {
+        "files_done": 1,
+        "files_total": 2,
+        "bytes_done": 10,
+        "bytes_total": 30,
+    }

@@ -217,6 +217,10 @@ class DataMetaConnector(Connector):
             )
         return problems
 
+    def leaves_out(self, job: Job) -> set[str]:
+        """The files no sample names (``files.left_out``)."""
+        return set(left_out(job))
+
     def run_step(self, step: str, client: HttpClient, job: Job, progress: ProgressFn) -> StepResult:
         handlers = {
             "stage_metadatasets": self._stage_metadatasets,
