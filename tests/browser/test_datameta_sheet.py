@@ -70,8 +70,11 @@ def test_a_sheet_with_errors_is_fixed_and_submitted(
         f"() => !document.querySelector('#datameta-table-{target.pk} .has-problem')"
     )
 
+    # The target's card follows the table without a reload: no problems, a Publish button.
+    page.wait_for_selector(f"#readiness-{target.pk} .ok", timeout=15_000)
+    assert page.get_attribute(f"#readiness-{target.pk}", "data-problems") == "0"
+
     # Publish: confirm, and the worker submits; the panel shows the submission's id.
-    page.reload()
     page.click(f"#publish-{target.pk}")
     page.click("#confirm-action")
     submission = page.locator('[data-identifier="datameta-submission"]')

@@ -61,7 +61,8 @@ def test_ada_deletes_a_refused_draft_retries_edits_and_discards_an_edit(
     page.click(f"#retry-{pk}")
     wait_state(page, pk, "published")
     doi = text(page, '[data-identifier="doi-version"]')
-    assert page.locator("#messages .message-success").count() == 0  # "queued" is gone
+    # "Trying again" was right while it ran; once published the page no longer says it
+    page.wait_for_selector("#messages .message-success", state="detached", timeout=10_000)
 
     # Edit published metadata: the confirmation lists the change; same DOI, new citation.
     page.fill("#id_title", "Soil moisture at Lindenberg, 2024 (corrected)")

@@ -23,6 +23,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
+from django_htmx.http import trigger_client_event
 
 from deposits import access, lifecycle
 from deposits.models import FileStatus, State, Target
@@ -269,7 +270,11 @@ def datameta_rows(request: HtmxHttpRequest, pk: int) -> HttpResponse:
             )
         )
     if request.htmx:
-        return _render_panel(request, target, context)
+        response = _render_panel(request, target, context)
+        # the target's readiness and actions on its card follow the table (not this
+        # panel: it has just been drawn, with the row being added)
+        trigger_client_event(response, "target-changed")
+        return response
     return _panel(request, target)
 
 
