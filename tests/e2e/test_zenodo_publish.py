@@ -7,7 +7,7 @@ import hashlib
 
 import pytest
 
-from deposits.models import ApiCall, Identifier, RemoteFile, State
+from deposits.models import ApiCall, Event, Identifier, RemoteFile, State
 from tests.e2e.zenodo_helpers import (
     control,
     counters,
@@ -43,6 +43,8 @@ def assert_published_once(system, token, target, files):  # type: ignore[no-unty
     concept = Identifier.objects.get(target=target, scope="concept")
     assert version.value == remote["doi"] and version.value.startswith("10.5072/")
     assert concept.value == remote["conceptdoi"] and concept.value != version.value
+    # one publish is one line of the timeline naming the DOI
+    assert Event.objects.filter(target=target, message__contains=version.value).count() == 1
     return remote
 
 

@@ -285,3 +285,25 @@ def test_it_lists_files_as_an_htmx_fragment(
     assert body.lstrip().startswith('<div id="file-list"')
     assert 'data-file="data.csv"' in body
     assert hashlib.sha256(b"a,b\n").hexdigest() in body
+
+
+def test_a_file_arriving_leaves_readiness_alone_and_publishing_waits_for_it(
+    owner_client: Client, deposit: Any, target: Any
+) -> None:
+    from deposits import lifecycle
+    from deposits.models import Action, Event
+
+    add_file(deposit, "data.csv", b"a,b\n1,2\n")
+    lifecycle.revalidate(deposit)
+    target.refresh_from_db()
+    assert target.state == "ready"
+    url = start(owner_client, deposit, "more.csv", 6).json()["url"]
+    assert put(owner_client, url, b"1,2", 0, 6).status_code == 200
+    target.refresh_from_db()
+    assert target.state == "ready" and target.problems == []  # no flip to draft and back
+    with pytest.raises(lifecycle.NotAllowed, match="still uploading"):
+        lifecycle.request(target, Action.PUBLISH, user=None)
+    assert put(owner_client, url, b"\n3,", 3, 6).status_code == 200
+    target.refresh_from_db()
+    assert target.state == "ready"
+    assert not Event.objects.filter(target=target, kind="state", to_state="draft").exists()
