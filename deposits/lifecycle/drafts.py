@@ -19,7 +19,14 @@ from deposits.models import (
     Target,
 )
 from deposits.repositories import registry
-from deposits.repositories.base import ActionSpec, FileJob, FileState, Problem, RemotePhase
+from deposits.repositories.base import (
+    ActionSpec,
+    FileJob,
+    FileState,
+    Problem,
+    RemotePhase,
+    RemoteRecord,
+)
 
 from .states import NotAllowed, User, enqueue, record_event, transition
 
@@ -135,10 +142,12 @@ LOCAL_STATES: dict[Action, set[str]] = {
 
 def remote_phase(target: Target) -> RemotePhase:
     return registry.get(target.account.kind).phase(
-        remote_id=target.remote_id,
-        remote_state=target.remote_state,
-        published=target.published_at is not None,
-        remote_data=target.remote_data,
+        RemoteRecord(
+            remote_id=target.remote_id,
+            remote_state=target.remote_state,
+            published=target.published_at is not None,
+            remote_data=target.remote_data or {},
+        )
     )
 
 

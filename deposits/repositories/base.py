@@ -60,6 +60,7 @@ __all__ = [
     "ProgressFn",
     "RateLimited",
     "RemotePhase",
+    "RemoteRecord",
     "RepositoryError",
     "Step",
     "StepKind",
@@ -239,6 +240,16 @@ class RemotePhase(StrEnum):
 
 
 @dataclass(frozen=True)
+class RemoteRecord:
+    """What the lifecycle knows of a target's remote record, for ``Connector.phase``."""
+
+    remote_id: str
+    remote_state: str
+    published: bool  # a version of it has been published
+    remote_data: dict[str, Any] = field(default_factory=dict)  # the connector's own
+
+
+@dataclass(frozen=True)
 class ActionSpec:
     """One thing a person can ask of a target on this repository."""
 
@@ -322,19 +333,12 @@ class Connector:
     def action_spec(self, action: str) -> ActionSpec | None:
         return next((a for a in self.actions if a.action == action), None)
 
-    def phase(
-        self,
-        *,
-        remote_id: str,
-        remote_state: str,
-        published: bool,
-        remote_data: dict[str, Any] | None = None,
-    ) -> RemotePhase:
+    def phase(self, record: RemoteRecord) -> RemotePhase:
         """Which phase a target's remote record is in (override for open edits and
-        new-version drafts; ``remote_data`` is the connector's private remote state)."""
-        if not remote_id:
+        new-version drafts)."""
+        if not record.remote_id:
             return RemotePhase.NONE
-        return RemotePhase.PUBLISHED if published else RemotePhase.DRAFT
+        return RemotePhase.PUBLISHED if record.published else RemotePhase.DRAFT
 
     def offered(self, phase: RemotePhase) -> list[ActionSpec]:
         return [a for a in self.actions if phase in a.phases]

@@ -42,6 +42,7 @@ from ..base import (
     Problem,
     ProgressFn,
     RemotePhase,
+    RemoteRecord,
     RepositoryError,
     Step,
     StepKind,
@@ -164,21 +165,14 @@ class DataMetaConnector(Connector):
 
     # ---------------------------------------------------------------- contract
 
-    def phase(
-        self,
-        *,
-        remote_id: str,
-        remote_state: str,
-        published: bool,
-        remote_data: dict[str, Any] | None = None,
-    ) -> RemotePhase:
+    def phase(self, record: RemoteRecord) -> RemotePhase:
         """Published, with a new submission begun on top (``remote_data`` holds no
         submission then, only what is staged for the next one): its staged items can be
         deleted. Staged items of a first submission are a DRAFT (``remote_id`` STAGED)."""
-        data = remote_data or {}
-        if published and remote_id and data and not data.get("submission"):
+        data = record.remote_data
+        if record.published and record.remote_id and data and not data.get("submission"):
             return RemotePhase.VERSION_DRAFT
-        return super().phase(remote_id=remote_id, remote_state=remote_state, published=published)
+        return super().phase(record)
 
     def validate(
         self,

@@ -35,6 +35,7 @@ from ..base import (
     Problem,
     ProgressFn,
     RemotePhase,
+    RemoteRecord,
     RepositoryError,
     Step,
     StepKind,
@@ -191,21 +192,14 @@ class ZenodoConnector(Connector):
         """Zenodo's rules checked locally (§1.4, §1.5, §1.7); see ``rules``."""
         return rules.validate(metadata, options, files)
 
-    def phase(
-        self,
-        *,
-        remote_id: str,
-        remote_state: str,
-        published: bool,
-        remote_data: dict[str, Any] | None = None,
-    ) -> RemotePhase:
+    def phase(self, record: RemoteRecord) -> RemotePhase:
         """A published record with ``state == "inprogress"`` has an edit open; one whose
         recorded deposition is an unsubmitted draft has a new version open (§1.3, §1.6)."""
-        if published and remote_id and remote_state == "inprogress":
+        if record.published and record.remote_id and record.remote_state == "inprogress":
             return RemotePhase.EDITING
-        if published and remote_id and remote_state == "unsubmitted":
+        if record.published and record.remote_id and record.remote_state == "unsubmitted":
             return RemotePhase.VERSION_DRAFT
-        return super().phase(remote_id=remote_id, remote_state=remote_state, published=published)
+        return super().phase(record)
 
     def crosswalk(self, job: Job) -> dict[str, Any]:
         """The full Zenodo ``metadata`` for ``job`` (API document "Deposit metadata")."""
