@@ -19,9 +19,10 @@ from django.utils import timezone
 
 from deposits.metadata.changes import FieldChange, FileChange, field_changes, file_changes
 from deposits.models import Deposit, DepositFile, FileStatus, RemoteFile, State, Target
-from deposits.repositories.base import FileState, RemotePhase
+from deposits.repositories import registry
+from deposits.repositories.base import FileState
 
-from .drafts import edit_locked_reason, remote_phase, revalidate
+from .drafts import edit_locked_reason, revalidate
 from .states import NotAllowed, User, record_event
 
 REMOTE_FIELDS = ("remote_id", "remote_state", "remote_links", "remote_data")
@@ -95,9 +96,10 @@ def unsent_changes(target: Target) -> Unsent | None:
         for key in set(before_options) | set(target.options)
         if before_options.get(key) != target.options.get(key)
     )
+    described = registry.get(target.account.kind).sends_description
     return Unsent(
         version=str(snapshot.get("version") or ""),
-        fields=field_changes(snapshot["metadata"], target.deposit.metadata),
+        fields=field_changes(snapshot["metadata"], target.deposit.metadata) if described else [],
         files=file_changes(snapshot.get("files") or [], file_list(target.deposit)),
         options=options,
     )
@@ -116,11 +118,6 @@ def discard_local_edits(target: Target, *, user: User) -> list[str]:
     unsent = unsent_changes(target)
     if unsent is None:
         raise NotAllowed("This target has no published version to go back to.")
-    if target.in_flight or remote_phase(target) == RemotePhase.VERSION_DRAFT:
-        raise NotAllowed(
-            "A new version is open or being sent: publish or discard it first, then "
-            "discard the local edits."
-        )
     reason = edit_locked_reason(target.deposit.targets.select_related("account"), "metadata")
     if reason:
         raise NotAllowed(reason)

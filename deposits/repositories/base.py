@@ -325,6 +325,9 @@ class Connector:
 
     # True when the repository publishes rules that validation needs (fetch_schema).
     uses_schema: ClassVar[bool] = False
+    # False when the deposit's description is never sent (DataMeta takes only its
+    # samples and their files): its changes are then nothing this repository misses.
+    sends_description: ClassVar[bool] = True
     # True when results keep arriving after publishing (DataMeta service executions).
     polls_after_publish: ClassVar[bool] = False
 

@@ -52,25 +52,37 @@ def _confirm(request: HtmxHttpRequest, deposit: Deposit, **context: Any) -> Http
     )
 
 
+def _discard_consequences(target: Target, changes: VersionChanges | None) -> list[str]:
+    where = target.account.label
+    version = f" {changes.version}" if changes and changes.version else ""
+    lines = []
+    if changes and changes.fields:
+        lines.append(
+            f"The description goes back to what the published version{version} on {where} "
+            "has (for every repository this deposit goes to)."
+        )
+    if changes and changes.options:
+        lines.append(f"The {target.account.get_kind_display()} options go back as published.")
+    if changes and changes.files:
+        lines.append(
+            "Files added since it was published are removed from this deposit. Files "
+            f"removed or replaced since cannot come back from here: {where} still holds "
+            "them in the published version."
+        )
+    return [*lines, "Nothing is sent to any repository."]
+
+
 @require_http_methods(["GET", "POST"])
 @login_required
 def target_discard_local(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     target: Target = access.get_target_for(request.user, pk)
     if request.method == "GET" or not request.POST.get("confirmed"):
         card = target_card(target)
-        version = card.changes.version if card.changes else ""
         return _confirm(
             request,
             target.deposit,
             title=f"Discard the changes not sent to {target.account.label}?",
-            consequences=[
-                "The description and the repository options go back to what the published "
-                f"version{' ' + version if version else ''} on {target.account.label} has.",
-                "Files added since it was published are removed from this deposit. Files "
-                f"removed or replaced since cannot come back from here: {target.account.label} "
-                "still holds them in the published version.",
-                "Nothing is sent to any repository.",
-            ],
+            consequences=_discard_consequences(target, card.changes),
             changes=change_lines(card.changes),
             action_url=reverse("target-discard-local", args=[target.pk]),
             confirm_label="Discard the changes",

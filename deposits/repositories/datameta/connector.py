@@ -162,6 +162,7 @@ class DataMetaConnector(Connector):
     option_keys: ClassVar[tuple[str, ...]] = ("metadatasets", "label")
     uses_schema: ClassVar[bool] = True
     polls_after_publish: ClassVar[bool] = True
+    sends_description: ClassVar[bool] = False  # only the samples (options) and files
 
     # ---------------------------------------------------------------- contract
 
