@@ -3,6 +3,8 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import SuspiciousFileOperation
+from django.core.files.storage import default_storage
 from django.db import models
 
 from deposits import metadata as md
@@ -11,7 +13,22 @@ from .teams import Team
 
 
 def deposit_file_path(instance: DepositFile, filename: str) -> str:
-    return f"deposits/{instance.deposit_id}/{instance.uid}/{filename}"
+    """Where the bytes are stored. The name people see is ``DepositFile.name``; the
+    storage keeps what its rules allow of it, and a name of only symbols or emoji (which
+    they reduce to nothing, or to a bare ".csv") is stored as "file" with its suffix."""
+    stem, dot, suffix = get_valid_name_safe(filename).rpartition(".")
+    if not dot:
+        stem, suffix = suffix, ""
+    safe = f"{stem or 'file'}{'.' + suffix if suffix else ''}"
+    return f"deposits/{instance.deposit_id}/{instance.uid}/{safe}"
+
+
+def get_valid_name_safe(filename: str) -> str:
+    """The storage's own cleaning of a name, or "" where it would refuse it."""
+    try:
+        return str(default_storage.get_valid_name(filename))
+    except SuspiciousFileOperation:
+        return ""
 
 
 class Deposit(models.Model):

@@ -307,3 +307,18 @@ def test_a_file_arriving_leaves_readiness_alone_and_publishing_waits_for_it(
     target.refresh_from_db()
     assert target.state == "ready"
     assert not Event.objects.filter(target=target, kind="state", to_state="draft").exists()
+
+
+@pytest.mark.parametrize("name", ["🎉🎉.csv", "%%%", "🎉"])
+def test_a_name_of_only_symbols_or_emoji_finishes_and_keeps_its_name(
+    owner_client: Client, deposit: Any, name: str
+) -> None:
+    data = b"moisture\n0.31\n"
+    url = start(owner_client, deposit, name, len(data)).json()["url"]
+    assert put(owner_client, url, data, 0, len(data)).status_code == 200
+    stored = DepositFile.objects.get(deposit=deposit, name=name)
+    assert stored.status == "ready" and stored.md5 == hashlib.md5(data).hexdigest()
+    with stored.blob.open("rb") as fileobj:
+        assert fileobj.read() == data
+    page = owner_client.get(reverse("deposit", args=[deposit.pk])).content.decode()
+    assert f'data-file="{name}"' in page and "Interrupted" not in page
