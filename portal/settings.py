@@ -284,3 +284,13 @@ X_FRAME_OPTIONS = "DENY"
 if PRODUCTION:
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
+    # HTTPS only: redirect plain HTTP and tell browsers to keep to HTTPS (a year).
+    SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
+    SECURE_HSTS_SECONDS = int(env("SECURE_HSTS_SECONDS", "31536000") or 0)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+    # "preload" in the header only allows a submission to the browsers' list; none is made
+    SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
+# Behind a proxy that ends TLS: the header it sets, "HTTP_X_FORWARDED_PROTO,https".
+_proxy_header = env_list("SECURE_PROXY_SSL_HEADER", "")
+if len(_proxy_header) == 2:
+    SECURE_PROXY_SSL_HEADER = (_proxy_header[0], _proxy_header[1])

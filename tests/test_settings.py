@@ -147,3 +147,24 @@ def test_a_port_entry_matches_the_port_a_scheme_implies(settings):
 
     assert lifecycle.check_base_url("https://data.example.org") == "https://data.example.org"
     assert not host_allowed("http://data.example.org", settings.ALLOWED_REPOSITORY_HOSTS)
+
+
+def test_production_passes_the_deploy_check_clean():
+    """HTTPS redirect, HSTS and secure cookies on: ``manage.py check --deploy`` says
+    nothing (the demo's insecure defaults would each be a warning)."""
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+        env={
+            **os.environ,
+            "PORTAL_ENV": "production",
+            "SECRET_KEY": "k3y-" + "Zx9#qP2@" * 8,
+            "TOKEN_ENCRYPTION_KEYS": "ZGVtby1vbmx5LWtleS1kby1ub3QtdXNlLWluLXByb2Q=",
+            "SECURE_PROXY_SSL_HEADER": "HTTP_X_FORWARDED_PROTO,https",
+        },
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
