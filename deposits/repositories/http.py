@@ -112,6 +112,17 @@ def host_allowed(url: str, allowed_hosts: list[str]) -> bool:
     return False
 
 
+def origin(url: str) -> tuple[str, str, int | None]:
+    """(scheme, host, port) with the scheme's default port filled in."""
+    parts = urlsplit(url)
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    default = {"http": 80, "https": 443}.get(parts.scheme)
+    return parts.scheme, (parts.hostname or "").lower().rstrip("."), port or default
+
+
 def _has_port(entry: str) -> bool:
     # "[::1]:8000" and "host:8000" carry a port; a bare IPv6 "[::1]" does not
     head, sep, tail = entry.rpartition(":")
@@ -278,6 +289,20 @@ class HttpClient:
                 "ALLOWED_REPOSITORY_HOSTS. Nothing was sent."
             )
 
+    def _check_origin(self, url: str, *, redirected: bool) -> None:
+        """The account's credential goes only to the origin of its base URL: a link or a
+        redirect to another site, even an allowed one, is not followed with it (nor is
+        what that site answers taken for the repository's reply)."""
+        if origin(url) == origin(self.base_url):
+            return
+        scheme, host, port = origin(url)
+        how = "redirected to" if redirected else "gave a link to"
+        raise UnsafeURL(
+            f"{self.label} {how} another site ({scheme}://{host}:{port}); the account's "
+            f"token goes only to {redact_url(self.base_url)}, so it was not sent there. "
+            "If the repository moved, update the linked account's base URL."
+        )
+
     def _headers(self, extra: Mapping[str, str] | None, auth: bool) -> dict[str, str]:
         headers = {"User-Agent": settings.HTTP_USER_AGENT, "Accept": "application/json"}
         if auth:
@@ -315,8 +340,10 @@ class HttpClient:
         full = self.url(url)
         if timeout is None:
             timeout = (self.connect_timeout, self.read_timeout)
-        for _hop in range(MAX_REDIRECTS + 1):
+        for hop in range(MAX_REDIRECTS + 1):
             self._check(full)
+            if auth:
+                self._check_origin(full, redirected=hop > 0)
             self._acquire()
             response = self._once(
                 method,

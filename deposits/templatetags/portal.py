@@ -13,6 +13,7 @@ from django.utils.timesince import timesince
 
 from deposits import lifecycle
 from deposits.forms.metadata import Slot, field_path, slot_id
+from deposits.links import identifier_link
 from deposits.models import Identifier, Scope, Target
 from deposits.repositories import registry
 from deposits.repositories.base import Problem
@@ -85,6 +86,16 @@ def version_doi(target: Target) -> Identifier | None:
         i for i in target.identifiers.all() if i.scheme == "doi" and i.scope == Scope.VERSION
     ]
     return max(versions, key=lambda i: (i.created, i.pk), default=None)
+
+
+@register.filter
+def identifier_url(identifier: Identifier, kind: str) -> str:
+    """Where an identifier of a ``kind`` target links (``deposits.links``)."""
+    try:
+        scheme = registry.get(kind).scheme(identifier.scheme)
+    except LookupError:
+        return ""
+    return identifier_link(identifier, scheme)
 
 
 @register.filter

@@ -9,6 +9,7 @@ from deposits import lifecycle
 from deposits import metadata as md
 from deposits.forms.metadata import field_label
 from deposits.lifecycle.versions import unsent_changes
+from deposits.links import identifier_link, safe_link
 from deposits.metadata.changes import FileChange
 from deposits.models import (
     Action,
@@ -165,11 +166,6 @@ def _button(spec: ActionSpec) -> ActionButton:
     return ActionButton(spec.action, spec.label, spec.confirm, style)
 
 
-def _safe_link(url: str) -> str:
-    """A repository's link, shown only if it is http(s): it is untrusted input."""
-    return url if url.lower().startswith(("https://", "http://")) else ""
-
-
 def _changes(target: Target, phase: RemotePhase) -> VersionChanges | None:
     unsent = unsent_changes(target)
     if unsent is None:
@@ -190,7 +186,7 @@ def target_card(target: Target) -> TargetCard:
     shown = []
     for ident in target.identifiers.all():
         scheme = connector.scheme(ident.scheme)
-        url = _safe_link(ident.url or scheme.url(ident.value))
+        url = identifier_link(ident, scheme)
         shown.append((scheme, ShownIdentifier(ident, scheme.label_for(ident.scheme), url)))
     cited_scheme = next((s for s in connector.identifier_schemes if s.cited), None)
     cited = sorted(
@@ -232,12 +228,12 @@ def target_card(target: Target) -> TargetCard:
         )
         if published and named is not None and resolvable
         else "",
-        record_url=_safe_link(connector.link(LinkRole.RECORD, links)),
-        latest_url=_safe_link(connector.link(LinkRole.LATEST, links)),
+        record_url=safe_link(connector.link(LinkRole.RECORD, links)),
+        latest_url=safe_link(connector.link(LinkRole.LATEST, links)),
         repository=connector.label,
         phase=phase.value,
         changes=_changes(target, phase),
-        draft_url=_safe_link(connector.link(LinkRole.RECORD, target.remote_links or {}))
+        draft_url=safe_link(connector.link(LinkRole.RECORD, target.remote_links or {}))
         if phase == RemotePhase.VERSION_DRAFT
         else "",
         events=list(target.events.select_related("actor")[:EVENTS_SHOWN]),

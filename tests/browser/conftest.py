@@ -50,7 +50,16 @@ def page(browser: Any, tmp_path: Path) -> Iterator[Any]:
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     context.set_default_timeout(20_000)
     pg = context.new_page()
+    # Every page of every browser test runs under the Content-Security-Policy: anything
+    # it refuses (an inline script or style, an eval) is a failure of that test.
+    refused: list[str] = []
+    pg.on(
+        "console",
+        lambda msg: refused.append(msg.text) if "Content Security Policy" in msg.text else None,
+    )
+    pg.csp_refused = refused  # a test that provokes a refusal on purpose takes it out
     yield pg
+    assert not refused, f"the Content-Security-Policy refused: {refused}"
     with_screenshot = os.environ.get("BROWSER_SCREENSHOTS")
     if with_screenshot:
         pg.screenshot(

@@ -47,7 +47,9 @@ def test_ada_downloads_the_description_as_datacite_json_and_xml(
     # edits typed in the editor are in the export: a version, an affiliation's ROR id
     page.fill("#id_version", "2.1")
     page.fill("#id_creators-0-ror", "00g30e956")
-    page.wait_for_function("document.querySelector('#save-status').innerText.includes('Saved')")
+    page.wait_for_function(
+        "() => document.querySelector('#save-status').innerText.includes('Saved')"
+    )
     wait_until(
         lambda: "ror.org" in str(Deposit.objects.get(pk=deposit.pk).metadata["creators"][0]),
         10,

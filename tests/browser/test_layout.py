@@ -349,7 +349,9 @@ def test_every_column_of_the_sample_table_is_reachable_on_a_laptop(
     remove.scroll_into_view_if_needed()
     assert on_top(remove)
     remove.click()
-    page.wait_for_function(f"document.querySelectorAll('{table} tbody tr[data-row]').length === 2")
+    page.wait_for_function(
+        f"() => document.querySelectorAll('{table} tbody tr[data-row]').length === 2"
+    )
     ids = page.locator(f"{table} tbody tr[data-row] td:first-of-type input")
     assert [ids.nth(i).input_value() for i in range(2)] == SAMPLES[:2]
 

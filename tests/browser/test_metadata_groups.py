@@ -36,13 +36,13 @@ def test_ada_adds_and_removes_a_row_of_every_repeating_group(
         before = rows(page, key)
         page.click(f"#add-{key}")
         page.wait_for_function(
-            f"document.querySelectorAll('#group-{key} > .row').length === {before + 1}"
+            f"() => document.querySelectorAll('#group-{key} > .row').length === {before + 1}"
         )
         assert page.locator("#metadata-form").is_visible(), key
         assert page.locator(f'[name="{key}-{before}-{next(iter(GROUPS[key].form.base_fields))}"]')
         page.click(f'#group-{key} button[value="remove:{key}:{before}"]')
         page.wait_for_function(
-            f"document.querySelectorAll('#group-{key} > .row').length === {before}"
+            f"() => document.querySelectorAll('#group-{key} > .row').length === {before}"
         )
         assert page.locator("#metadata-form").is_visible(), key
         assert page.locator("#id_title").input_value() == deposit.title, key
@@ -50,7 +50,9 @@ def test_ada_adds_and_removes_a_row_of_every_repeating_group(
     # a second author, typed into the row the button added, is saved
     page.click("#add-creators")
     page.fill('[name="creators-2-name"]', "Curie, Marie")
-    page.wait_for_function("document.querySelector('#save-status').innerText.includes('Saved')")
+    page.wait_for_function(
+        "() => document.querySelector('#save-status').innerText.includes('Saved')"
+    )
     wait_until(
         lambda: len(to_view(Deposit.objects.get(pk=deposit.pk).metadata)["creators"]) == 3,
         10,

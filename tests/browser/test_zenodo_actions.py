@@ -69,7 +69,7 @@ def test_ada_deletes_a_refused_draft_retries_edits_and_discards_an_edit(
     page.wait_for_selector(f'#changes-{pk} tr[data-change="title"]', timeout=15_000)
     confirm(page, "edit", pk, expect="(corrected)")
     page.wait_for_function(
-        f"document.querySelector('#unsent-{pk}')?.innerText.includes('Up to date')",
+        f"() => document.querySelector('#unsent-{pk}')?.innerText.includes('Up to date')",
         timeout=60_000,
     )
     assert text(page, '[data-identifier="doi-version"]') == doi

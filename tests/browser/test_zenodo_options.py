@@ -34,7 +34,7 @@ def test_ada_sets_the_zenodo_communities_in_the_zenodo_panel(
     page.fill(field, "Not A Community!")
     page.click(f"#save-options-{target.pk}")
     page.wait_for_function(
-        f"document.querySelector('{problems}').innerText.includes('is not a Zenodo community id')"
+        f"() => document.querySelector('{problems}').innerText.includes('is not a Zenodo community id')"
     )
     assert "Zenodo" in page.locator(problems).inner_text()
     # the deposit's readiness list links to the panel where the problem is shown
@@ -47,7 +47,7 @@ def test_ada_sets_the_zenodo_communities_in_the_zenodo_panel(
 
     page.fill(field, "ecfunded\nzenodo")
     page.click(f"#save-options-{target.pk}")
-    page.wait_for_function(f"document.querySelector('{problems}').innerText.trim() === ''")
+    page.wait_for_function(f"() => document.querySelector('{problems}').innerText.trim() === ''")
     wait_until(
         lambda: (
             Target.objects.get(pk=target.pk).options.get("communities") == ["ecfunded", "zenodo"]

@@ -56,12 +56,12 @@ def test_ada_publishes_a_deposit_and_sees_its_doi_without_reloading(
     page.fill("#id_creators-0-name", "Lovelace, Ada")
     page.fill("#id_creators-0-affiliation", "Analytical Engines Ltd")
     page.wait_for_function(
-        f"document.querySelector('{creators_error}').innerText.trim() === ''", timeout=15_000
+        f"() => document.querySelector('{creators_error}').innerText.trim() === ''", timeout=15_000
     )
     page.set_input_files("#file-input", str(data))
     page.wait_for_selector('tr[data-file="moisture.csv"]')
     page.wait_for_function(
-        f"document.querySelector('{files_error}').innerText.trim() === ''", timeout=15_000
+        f"() => document.querySelector('{files_error}').innerText.trim() === ''", timeout=15_000
     )
     page.wait_for_selector(f"#readiness-{target.pk} .ok")
 

@@ -112,7 +112,7 @@ def _publish_new_version(page: Any, system: LiveSystem, pk: int, v1_doi: str) ->
     page.wait_for_selector(f"#target-{pk}")
     page.evaluate("window.__notReloaded = true")
     page.wait_for_function(
-        f"document.querySelector('[data-identifier=\"doi-version\"]')?.innerText.trim() "
+        f"() => document.querySelector('[data-identifier=\"doi-version\"]')?.innerText.trim() "
         f"!== '{v1_doi}' && !document.querySelector('#version-draft-{pk}')",
         timeout=60_000,
     )
@@ -163,7 +163,7 @@ def test_ada_drafts_compares_publishes_and_discards_new_versions(
     # Another new version, discarded: its draft goes, nothing else changes.
     _open_new_version(page, pk)
     confirm(page, "discard_version", pk, expect="Discard new version")
-    page.wait_for_function(f"!document.querySelector('#version-draft-{pk}')", timeout=60_000)
+    page.wait_for_function(f"() => !document.querySelector('#version-draft-{pk}')", timeout=60_000)
     page.wait_for_selector(f"#new_version-{pk}")
     assert text(page, '[data-identifier="doi-version"]') == v2_doi
     target.refresh_from_db()

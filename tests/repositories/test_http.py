@@ -121,6 +121,41 @@ def test_redirects_within_the_allowlist_are_followed(client):
         assert client.request("GET", "records/1/versions/latest").json() == {"id": 2}
 
 
+def test_a_redirect_to_another_allowed_origin_never_gets_the_token(client, records):
+    client.allowed_hosts.append("files.zenodo.org")
+    with responses.RequestsMock() as rsps:
+        rsps.get(
+            f"{BASE}/records/1",
+            status=302,
+            headers={"Location": "https://files.zenodo.org/records/1"},
+        )
+        with pytest.raises(UnsafeURL, match="redirected to another site") as refused:
+            client.request("GET", "records/1")
+        assert len(rsps.calls) == 1  # the other site was never asked, so nothing it says
+    assert "token goes only to https://zenodo.org/api" in refused.value.message
+    assert refused.value.permanent and TOKEN not in refused.value.message
+
+
+def test_a_link_to_another_origin_is_refused_with_the_token_and_sent_without_it(client):
+    client.allowed_hosts.append("zenodo.org:8443")
+    with responses.RequestsMock() as rsps:
+        with pytest.raises(UnsafeURL, match="gave a link to another site"):
+            client.request("PUT", "https://zenodo.org:8443/api/files/b/x", data=b"x")
+        assert client.writes_sent == 0 and not rsps.calls
+        # an upload URL a repository hands out travels without any credential
+        rsps.put("https://zenodo.org:8443/api/files/b/x", json={"key": "x"})
+        client.request("PUT", "https://zenodo.org:8443/api/files/b/x", data=b"x", auth=False)
+        assert "Authorization" not in rsps.calls[0].request.headers
+
+
+def test_a_same_origin_redirect_keeps_the_token(client):
+    with responses.RequestsMock() as rsps:
+        rsps.get(f"{BASE}/records/1", status=301, headers={"Location": "/api/records/2"})
+        rsps.get(f"{BASE}/records/2", json={"id": 2})
+        assert client.request("GET", "records/1").json() == {"id": 2}
+        assert rsps.calls[1].request.headers["Authorization"] == f"Bearer {TOKEN}"
+
+
 def test_the_token_never_reaches_records_exceptions_or_logs(client, records, caplog):
     caplog.set_level(logging.DEBUG)
     echo = {"message": f"Bad token {TOKEN} in Authorization: Bearer {TOKEN}", "status": 401}

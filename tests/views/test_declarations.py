@@ -68,8 +68,9 @@ def minimal(team: Any) -> Iterator[Any]:
 
 
 def test_a_published_target_offers_only_the_declared_actions(
-    owner_client: Client, deposit: Any, minimal: Any
+    owner_client: Client, deposit: Any, minimal: Any, settings: Any
 ) -> None:
+    settings.ALLOWED_REPOSITORY_HOSTS = [*settings.ALLOWED_REPOSITORY_HOSTS, "archive.example"]
     target = TargetFactory(
         deposit=deposit,
         account=minimal,
