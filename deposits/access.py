@@ -8,10 +8,11 @@ from __future__ import annotations
 from uuid import UUID
 
 from django.contrib.auth.models import AnonymousUser, User
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 
-from deposits.models import Deposit, DepositFile, LinkedAccount, Target, Team
+from deposits.models import Deposit, DepositFile, LinkedAccount, Membership, Role, Target, Team
 
 AnyUser = User | AnonymousUser
 
@@ -66,3 +67,27 @@ def get_target_for(user: AnyUser, pk: int) -> Target:
 
 def get_file_for(user: AnyUser, uid: UUID) -> DepositFile:
     return get_object_or_404(files_for(user).select_related("deposit"), uid=uid)
+
+
+# --------------------------------------------------------------------------- roles
+
+
+def admin_team_ids(user: AnyUser) -> set[int]:
+    """The teams whose shared things (linked accounts, policy) ``user`` may change."""
+    if not user.is_authenticated:
+        return set()
+    if user.is_superuser:
+        return set(teams_for(user).values_list("pk", flat=True))
+    return set(
+        Membership.objects.filter(user=user, role=Role.ADMIN).values_list("team_id", flat=True)
+    )
+
+
+def require_admin(user: AnyUser, team: Team, what: str) -> None:
+    """Refuse (403, with who to ask) unless ``user`` is an admin of ``team``."""
+    if team.pk in admin_team_ids(user):
+        return
+    admins = Membership.objects.filter(team=team, role=Role.ADMIN).select_related("user")
+    names = ", ".join(sorted(m.user.get_full_name() or m.user.username for m in admins))
+    ask = f" Ask an admin ({names})." if names else " The team has no admin yet."
+    raise PermissionDenied(f"Only an admin of {team} can {what}.{ask}")

@@ -69,6 +69,11 @@ def update_account(
     if label is not None:
         account.label = label.strip() or account.label
     if base_url is not None and base_url.strip().rstrip("/") != account.base_url:
+        if not token:
+            raise NotAllowed(
+                "A new base URL needs the token again: enter it with the new address, so "
+                "the stored token is never sent to an address it was not given for."
+            )
         account.base_url = check_base_url(base_url)
         reverify = True
     if token:

@@ -69,6 +69,7 @@ def account_list(request: HtmxHttpRequest) -> HttpResponse:
             "cards": [(account_card(a, a.target_count), key_expiry(a)) for a in accounts],
             "has_team": teams.exists(),
             "many_teams": teams.count() > 1,
+            "manageable": access.admin_team_ids(request.user),
         },
     )
 
@@ -81,7 +82,11 @@ def account_card_view(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "accounts.html#account-card",
-        {"card": account_card(account, account.targets.count()), "expiry": key_expiry(account)},
+        {
+            "card": account_card(account, account.targets.count()),
+            "expiry": key_expiry(account),
+            "manageable": access.admin_team_ids(request.user),
+        },
     )
 
 
@@ -93,6 +98,10 @@ def account_new(request: HtmxHttpRequest) -> HttpResponse:
     if not teams:
         messages.error(request, "You are not in a team yet: ask an administrator to add you.")
         return redirect("accounts")
+    managed = access.admin_team_ids(request.user)
+    if not managed:
+        access.require_admin(request.user, teams[0], "link repository accounts")
+    teams = [t for t in teams if t.pk in managed]
     choices = [(t.pk, t.name) for t in teams]
     form = AccountForm(request.POST or None, teams=choices)
     if request.method == "POST" and form.is_valid():
@@ -121,6 +130,7 @@ def account_new(request: HtmxHttpRequest) -> HttpResponse:
 @login_required
 def account_edit(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     account = access.get_account_for(request.user, pk)
+    access.require_admin(request.user, account.team, "change its linked accounts")
     initial = {
         "label": account.label,
         "base_url": account.base_url,
@@ -161,6 +171,7 @@ def account_verify(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 @login_required
 def account_unlink(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     account = access.get_account_for(request.user, pk)
+    access.require_admin(request.user, account.team, "unlink its linked accounts")
     if request.method == "GET" or not request.POST.get("confirmed"):
         return render(
             request,

@@ -15,7 +15,7 @@ import pytest
 from django.utils import timezone
 
 from deposits import lifecycle
-from deposits.models import Action, Deposit, LinkedAccount, State, Target, Team
+from deposits.models import Action, Deposit, LinkedAccount, Membership, State, Target, Team
 from deposits.repositories.datameta.fields import Definition
 from tests.factories import AccountFactory, DepositFactory, TargetFactory, add_file, record
 from tests.livesystem import ROOT, LiveSystem, wait_until
@@ -125,6 +125,8 @@ def sample_row(sample: str, number: int) -> dict[str, str]:
 def make_site(system: LiveSystem, team: Team, member: Any) -> Site:
     member.first_name, member.last_name = "Ada Augusta", "King-Noel, Countess of Lovelace"
     member.save()
+    # the account form is an admin's page: this member manages the team's accounts
+    Membership.objects.filter(user=member, team=team).update(role="admin")
     zenodo = AccountFactory(
         team=team,
         label="Zenodo sandbox",
