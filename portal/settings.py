@@ -8,6 +8,7 @@ stops the process at start instead of failing at first use.
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -90,6 +91,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django_htmx",
+    "axes",
     "deposits",
     # one Django app per repository package (its templates and template tags)
     *REPOSITORY_PACKAGES,
@@ -110,7 +112,22 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "axes.middleware.AxesMiddleware",  # last: it answers a locked-out sign-in
 ]
+
+# Failed sign-ins are throttled per account and per address (django-axes): after
+# AXES_FAILURE_LIMIT failures in a row, that user name, and that address, are locked out
+# for AXES_COOLOFF_MINUTES, even with the right password; a success resets the count.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = int(env("AXES_FAILURE_LIMIT", "5") or 5)
+AXES_COOLOFF_TIME = timedelta(minutes=int(env("AXES_COOLOFF_MINUTES", "15") or 15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "locked-out.html"
+AXES_VERBOSE = False
 
 # A sandbox's own process serves that sandbox's URLconf at its root instead (processes.py).
 ROOT_URLCONF = env("PORTAL_ROOT_URLCONF") or "portal.urls"
