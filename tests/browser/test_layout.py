@@ -245,6 +245,7 @@ def header_problems(page: Any, where: str) -> list[str]:
 def look(page: Any, name: str) -> list[str]:
     """Save the page's screenshot, and say what sticks out of it."""
     width = page.viewport_size["width"]
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.wait_for_load_state("load")
     page.evaluate("document.fonts.ready")
     page.screenshot(path=str(SCREENSHOTS / f"{name}-{width}.png"), full_page=True)

@@ -12,12 +12,11 @@ import pytest
 
 from deposits import lifecycle
 from deposits.models import Deposit, Target
+from tests.browser.test_layout import look
 from tests.factories import AccountFactory, DepositFactory, TargetFactory, add_file
 from tests.livesystem import LiveSystem
 
 pytestmark = [pytest.mark.browser]
-
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
 
 
 def sign_in(page: Any, system: LiveSystem, user: Any) -> None:
@@ -49,11 +48,6 @@ def confirm(page: Any, action: str, pk: int, *, expect: str) -> None:
     assert expect in page.inner_text("#confirm-title") + page.inner_text(".confirm")
     page.click("#confirm-action")
     page.wait_for_selector(f"#target-{pk}")
-
-
-def shot(page: Any, name: str) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"versions-{name}.png"), full_page=True)
 
 
 def text(page: Any, selector: str) -> str:
@@ -99,7 +93,13 @@ def _change_and_compare(page: Any, pk: int, tmp_path: Path) -> None:
         f'#changes-{pk} tr[data-file-change="README.txt"][data-change-kind="removed"]'
     )
     assert "2 files" in text(page, f"#unsent-{pk}") and "1 field" in text(page, f"#unsent-{pk}")
-    shot(page, "draft-compared")
+    # the comparison, the draft's notice and its buttons fit a phone and a laptop
+    problems = []
+    for width in (390, 1366):
+        page.set_viewport_size({"width": width, "height": 900})
+        problems += look(page, "deposit-new-version-draft")
+    page.set_viewport_size({"width": 1280, "height": 900})
+    assert not problems, problems
 
 
 def _publish_new_version(page: Any, system: LiveSystem, pk: int, v1_doi: str) -> None:
