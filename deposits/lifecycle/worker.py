@@ -338,7 +338,6 @@ def _fail(
 ) -> None:
     target.refresh_from_db()
     remote = [p.as_dict() for p in (problems or [])]
-    portal = [p for p in target.problems if p.get("source") == "portal"]
     transition(
         target,
         State.FAILED,
@@ -346,7 +345,7 @@ def _fail(
         message=message,
         last_error=message,
         retryable=retryable,
-        problems=portal + remote,
+        problems=_portal_problems(target) + remote,
         lease_token="",
         lease_until=None,
         next_attempt_at=None,

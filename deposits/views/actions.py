@@ -55,7 +55,8 @@ def target_action(request: HtmxHttpRequest, pk: int, action: str) -> HttpRespons
         raise Http404(f"{target.account.get_kind_display()} has no such action")
     needs_confirmation = spec.confirm and not request.POST.get("confirmed")
     if request.method == "GET" or needs_confirmation:
-        card = target_card(target)
+        # what is not sent yet, for an action that sends the description
+        changes = target_card(target).changes if spec.sends_deposit else None
         return render(
             request,
             "confirm.html",
@@ -63,9 +64,7 @@ def target_action(request: HtmxHttpRequest, pk: int, action: str) -> HttpRespons
                 "deposit": target.deposit,
                 "title": f"{spec.label} on {target.account.label}?",
                 "consequences": list(spec.consequences),
-                "changes": change_lines(card.changes, files_sent=chosen != Action.EDIT)
-                if spec.sends_deposit
-                else [],
+                "changes": change_lines(changes, files_sent=chosen != Action.EDIT),
                 "action_url": reverse("target-action", args=[target.pk, chosen.value]),
                 "confirm_label": f"{spec.label} now",
                 "danger": spec.danger,
