@@ -10,8 +10,9 @@ PYTHON ?= $(shell for p in "$$(pyenv root 2>/dev/null)/versions/$$(cat .python-v
 	  command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null \
 	  && { echo $$p; break; }; done)
 STAMP := $(VENV)/.installed
-# Every package installed, transitively, pinned (`make lock` writes it, with uv). Installs
-# take it as constraints, so `make demo` and `make test` get the same versions everywhere.
+# Every package installed, transitively, pinned with its sha256 hashes (`make lock` writes
+# it, with uv). Installs take exactly it (pip --require-hashes), so `make demo`, `make test`
+# and CI get the same files everywhere, and a tampered or swapped download is refused.
 LOCK := requirements.lock
 UV_VERSION := 0.13.9
 # Requirements the lock holds beyond pyproject.toml's; drop one once pyproject lists it.
@@ -29,7 +30,9 @@ $(STAMP): pyproject.toml $(LOCK)
 	@test -n "$(PYTHON)" || { echo "Python 3.12+ is needed (pyenv install 3.12, or apt install python3.12)"; exit 1; }
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -c $(LOCK) -e '.[dev]'
+	$(BIN)/python -m pip install -q --require-hashes --no-deps -r $(LOCK)
+	$(BIN)/python -m pip install -q --no-deps -e .
+	@$(BIN)/python -m pip check || { echo "The lock file does not satisfy pyproject.toml: run 'make lock' and commit $(LOCK)"; exit 1; }
 	touch $(STAMP)
 
 # Not on $(STAMP): a pyproject.toml the old lock cannot satisfy must still be lockable.
@@ -38,7 +41,7 @@ lock:
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q 'uv==$(UV_VERSION)'
 	printf '%s\n' $(LOCK_EXTRA) | $(BIN)/uv pip compile --quiet pyproject.toml - --extra dev --extra bench \
-	  --strip-extras --python-version 3.12 --python-platform x86_64-unknown-linux-gnu \
+	  --strip-extras --generate-hashes --python-version 3.12 --python-platform x86_64-unknown-linux-gnu \
 	  $(LOCK_ARGS) -o $(LOCK)
 
 install: $(STAMP)
@@ -69,7 +72,6 @@ pytest: $(STAMP) browser $(DMCLIENT)
 test: lint typecheck pytest
 
 bench: $(STAMP)
-	$(BIN)/python -m pip install -q -c $(LOCK) -e '.[dev,bench]'
 	$(BIN)/python -m bench.run
 
 clean:
