@@ -239,6 +239,13 @@ UPLOAD_STAGING_DIR = Path(env("UPLOAD_STAGING_DIR", str(VAR_DIR / "uploads")) or
 HTTP_USER_AGENT = "deposit-portal/0.1 (+https://github.com/deposit-portal; research data deposits)"
 HTTP_CONNECT_TIMEOUT = float(env("HTTP_CONNECT_TIMEOUT", "10") or 10)
 HTTP_READ_TIMEOUT = float(env("HTTP_READ_TIMEOUT", "120") or 120)
+# Every request also has a deadline for the whole exchange (a reply trickling a byte every
+# few seconds never trips the read timeout); an upload gets that plus its size at the
+# slowest rate still worth waiting for.
+HTTP_TOTAL_TIMEOUT = float(env("HTTP_TOTAL_TIMEOUT", "300") or 300)
+HTTP_MIN_UPLOAD_RATE = int(env("HTTP_MIN_UPLOAD_RATE", str(64 * 1024)) or 64 * 1024)
+# A reply body larger than this is not read (a repository's JSON is kilobytes).
+HTTP_MAX_REPLY_BYTES = int(env("HTTP_MAX_REPLY_BYTES", "32000000") or 32_000_000)
 
 # Lifecycle
 # A working target whose lease ran out this many seconds ago is resumed by the reconciler.

@@ -12,13 +12,16 @@ from __future__ import annotations
 import logging
 import re
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import IO, Any
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 import requests
+import urllib3
 from django.conf import settings
+
+from deposits.sizes import human_size
 
 from .errors import RateLimited, RepositoryError, TransientError, UnsafeURL
 from .limiter import Limiter, Priority, RateWindow, parse_retry_after
@@ -26,6 +29,7 @@ from .limiter import Limiter, Priority, RateWindow, parse_retry_after
 log = logging.getLogger(__name__)
 
 CHUNK_SIZE = 1024 * 1024
+REPLY_CHUNK = 64 * 1024
 # Progress reports at most this often or every PROGRESS_BYTES, whichever comes first:
 # each report is a database write in the lifecycle.
 PROGRESS_SECONDS = 0.5
@@ -129,20 +133,30 @@ def _has_port(entry: str) -> bool:
     return bool(sep) and tail.isdigit() and (not head.startswith("[") or head.endswith("]"))
 
 
+class _DeadlinePassed(Exception):  # not an OSError, which urllib3 would swallow
+    """Raised from inside the upload body when the request's deadline has passed."""
+
+
 class _ProgressReader:
     """A file-like body that streams ``fileobj`` and reports cumulative bytes sent.
 
     ``__len__`` lets requests set Content-Length instead of chunked encoding (Zenodo's
     bucket PUT needs the length); only one read buffer is ever held, so memory stays flat.
+    A server that takes the bytes too slowly is given up on at ``deadline`` (monotonic).
     """
 
     def __init__(
-        self, fileobj: IO[bytes], size: int, progress: Callable[[int], None] | None
+        self,
+        fileobj: IO[bytes],
+        size: int,
+        progress: Callable[[int], None] | None,
+        deadline: float = float("inf"),
     ) -> None:
         self.fileobj = fileobj
         self.size = size
         self.sent = 0
         self.progress = progress
+        self.deadline = deadline
         self._reported_at = time.monotonic()
         self._reported_bytes = 0
 
@@ -153,6 +167,8 @@ class _ProgressReader:
         if amount is None or amount < 0:
             # "everything": only callers that buffer anyway ask for it (test doubles)
             return b"".join(iter(lambda: self.read(CHUNK_SIZE), b""))
+        if time.monotonic() > self.deadline:
+            raise _DeadlinePassed
         # never more than the announced Content-Length, even if the file grew meanwhile
         amount = min(amount, CHUNK_SIZE, self.size - self.sent)
         chunk = self.fileobj.read(amount) if amount > 0 else b""
@@ -208,6 +224,9 @@ class HttpClient:
         self.writes_sent = 0
         self.connect_timeout = float(settings.HTTP_CONNECT_TIMEOUT)
         self.read_timeout = float(settings.HTTP_READ_TIMEOUT)
+        self.total_timeout = float(settings.HTTP_TOTAL_TIMEOUT)
+        self.min_upload_rate = max(int(settings.HTTP_MIN_UPLOAD_RATE), 1)
+        self.max_reply_bytes = int(settings.HTTP_MAX_REPLY_BYTES)
         self._check(self.base_url)
 
     def __repr__(self) -> str:  # never show the token, even in a debugger or a traceback
@@ -269,6 +288,12 @@ class HttpClient:
         return self._send(
             method, url, data=body, headers=merged, timeout=timeout, upload=True, auth=auth
         )
+
+    def allowance(self, body: Any) -> float:
+        """Seconds the whole exchange may take: the total timeout, plus an upload's size
+        at the slowest rate still worth waiting for."""
+        size = body.size if isinstance(body, _ProgressReader) else 0
+        return self.total_timeout + size / self.min_upload_rate
 
     def json(self, response: requests.Response) -> Any:
         """The reply's JSON; a body that is not JSON (a proxy's page) is worth a retry."""
@@ -382,9 +407,13 @@ class HttpClient:
         auth: bool,
     ) -> requests.Response:
         started = time.monotonic()
+        allowance = self.allowance(data)
+        if isinstance(data, _ProgressReader):
+            data.deadline = started + allowance
         shown = redact_url(_with_params(url, params))
         if method not in ("GET", "HEAD"):
             self.writes_sent += 1
+        response: requests.Response | None = None
         try:
             response = self.session.request(
                 method,
@@ -395,12 +424,22 @@ class HttpClient:
                 headers=self._headers(headers, auth),
                 timeout=timeout,
                 allow_redirects=False,
+                stream=True,  # the body is read below, within its size cap and deadline
             )
-        except requests.RequestException as exc:
-            error = self._transport_error(exc, timeout)
-            self._record(method, shown, None, started=started, rate={}, error=error.message)
+            self._read_body(response, started + allowance)
+        except (requests.RequestException, _DeadlinePassed) as exc:
+            error = self._transport_error(exc, timeout, allowance)
+            status = response.status_code if response is not None else None
+            self._record(method, shown, status, started=started, rate={}, error=error.message)
             # ``from None``: the requests exception may quote the URL with its query.
             raise error from None
+        except RepositoryError as error:  # the reply was too large to read
+            assert response is not None
+            response.close()
+            self._record(
+                method, shown, response.status_code, started=started, rate={}, error=error.message
+            )
+            raise
         rate = {k: v for k, v in response.headers.items() if k.lower() in _RATE_HEADERS}
         if self.limiter is not None:
             # all headers: the limiter reads the server's clock from Date
@@ -417,6 +456,35 @@ class HttpClient:
             method, shown, response.status_code, started=started, rate=rate, error=error_text
         )
         return response
+
+    def _read_body(self, response: requests.Response, deadline: float) -> None:
+        """Read the reply into ``response.content``, refusing one larger than
+        HTTP_MAX_REPLY_BYTES (by its declared length first, then as it arrives, decoded)
+        and giving up at ``deadline`` however slowly the bytes trickle in."""
+        limit = self.max_reply_bytes
+        declared = response.headers.get("Content-Length", "")
+        if declared.isdigit() and int(declared) > limit:
+            raise self._too_large(response, int(declared))
+        chunks: list[bytes] = []
+        received = 0
+        for chunk in _arriving(response):
+            received += len(chunk)
+            if received > limit:
+                raise self._too_large(response, received)
+            if time.monotonic() > deadline:
+                raise _DeadlinePassed
+            chunks.append(chunk)
+        response._content = b"".join(chunks)
+        response._content_consumed = True
+        response.close()  # the body is read: the connection goes back to the pool
+
+    def _too_large(self, response: requests.Response, size: int) -> RepositoryError:
+        return TransientError(
+            f"{self.label} answered {response.status_code} with a reply of more than "
+            f"{human_size(self.max_reply_bytes)} (at least {human_size(size)}); it was "
+            "not read. Retrying; if it persists, the repository is misbehaving: try again "
+            "later or ask its support."
+        )
 
     def _record(
         self,
@@ -443,11 +511,19 @@ class HttpClient:
             self.record(CallRecord(method, url, status, duration_ms, rate, error))
 
     def _transport_error(
-        self, exc: requests.RequestException, timeout: float | tuple[float, float]
+        self,
+        exc: requests.RequestException | _DeadlinePassed,
+        timeout: float | tuple[float, float],
+        allowance: float,
     ) -> RepositoryError:
         label = self.label
         connect, read = timeout if isinstance(timeout, tuple) else (timeout, timeout)
-        if isinstance(exc, requests.ConnectTimeout):
+        if isinstance(exc, _DeadlinePassed):
+            message = (
+                f"{label} did not finish the exchange within {allowance:.0f} s (it was "
+                "sending or taking the bytes too slowly); retrying."
+            )
+        elif isinstance(exc, requests.ConnectTimeout):
             message = f"{label} could not be reached within {connect:.0f} s; retrying."
         elif isinstance(exc, requests.Timeout):
             message = f"{label} did not answer within {read:.0f} s; retrying."
@@ -479,6 +555,22 @@ class HttpClient:
             for p in error.problems
         ]
         return error
+
+
+def _arriving(response: requests.Response) -> Iterator[bytes]:
+    """The reply body, decoded, as it arrives: each piece is what one read of the socket
+    gave (``iter_content`` would wait for a whole chunk, so a trickle could not be timed).
+    Transport failures come out as the requests exceptions ``iter_content`` raises."""
+    raw = response.raw
+    try:
+        while piece := raw.read1(REPLY_CHUNK, decode_content=True):
+            yield piece
+    except urllib3.exceptions.ReadTimeoutError as exc:
+        raise requests.exceptions.ReadTimeout(str(exc)) from None
+    except (urllib3.exceptions.ProtocolError, urllib3.exceptions.DecodeError) as exc:
+        raise requests.exceptions.ChunkedEncodingError(str(exc)) from None
+    except (urllib3.exceptions.SSLError, OSError) as exc:
+        raise requests.exceptions.ConnectionError(str(exc)) from None
 
 
 def _with_params(url: str, params: Mapping[str, Any] | None) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import json
@@ -471,3 +472,131 @@ def test_a_request_without_auth_carries_no_credential(client):  # type: ignore[n
     sent = responses.calls[0].request.headers
     assert "Authorization" not in sent
     assert TOKEN not in str(dict(sent))
+
+
+# ---------------------------------------------------------------- hostile replies
+
+
+class _HostileHandler(BaseHTTPRequestHandler):
+    """A repository that misbehaves as the path says: trickles its reply a byte at a
+    time, announces or streams a huge reply, or takes an upload's bytes very slowly."""
+
+    protocol_version = "HTTP/1.1"
+
+    def do_GET(self) -> None:
+        if self.path.endswith("/trickle"):
+            self._reply_head(length=1000)
+            for _ in range(1000):
+                self.wfile.write(b" ")
+                self.wfile.flush()
+                time.sleep(0.2)
+        elif self.path.endswith("/announced-huge"):
+            self._reply_head(length=400_000_000)
+            self.wfile.write(b"[" * 1024)
+        elif self.path.endswith("/streamed-huge"):
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+            chunk = b"x" * 65536
+            with contextlib.suppress(OSError):
+                for _ in range(800):  # 50 MiB if nobody stops reading
+                    self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+                self.wfile.write(b"0\r\n\r\n")
+
+    def do_PUT(self) -> None:
+        remaining = int(self.headers["Content-Length"])
+        with contextlib.suppress(OSError):
+            while remaining:
+                chunk = self.rfile.read(min(remaining, 16 * 1024))
+                if not chunk:
+                    return
+                remaining -= len(chunk)
+                time.sleep(0.2)
+            self._reply_head(length=2)
+            self.wfile.write(b"{}")
+
+    def _reply_head(self, *, length: int) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(length))
+        self.end_headers()
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def hostile_client(connector, records, settings) -> Iterator[HttpClient]:
+    settings.HTTP_TOTAL_TIMEOUT = 1.5
+    settings.HTTP_MAX_REPLY_BYTES = 1_000_000
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _HostileHandler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield HttpClient(
+        base_url=f"http://127.0.0.1:{server.server_port}/api",
+        token=TOKEN,
+        label=connector.label,
+        parse_error=connector.parse_error,
+        auth_header=connector.auth_header,
+        limiter=None,
+        limiter_key="local",
+        windows=list(connector.default_rate_windows),
+        allowed_hosts=["127.0.0.1"],
+        record=records.append,
+    )
+    server.shutdown()
+    server.server_close()
+
+
+def test_a_reply_trickling_in_is_given_up_at_the_total_deadline(hostile_client, records):
+    """A byte every 0.2 s never trips the 120 s read timeout; the deadline ends it."""
+    started = time.monotonic()
+    with pytest.raises(TransientError) as caught:
+        hostile_client.request("GET", "records/trickle")
+    assert time.monotonic() - started < 4
+    assert "did not finish the exchange within 2 s" in caught.value.message
+    assert records[-1].status == 200
+    assert "too slowly" in records[-1].error
+
+
+def test_a_reply_announced_larger_than_the_cap_is_not_read(hostile_client, records):
+    with pytest.raises(TransientError) as caught:
+        hostile_client.request("GET", "records/announced-huge")
+    message = caught.value.message
+    assert "a reply of more than 1.0 MB (at least 400.0 MB); it was not read" in message
+    assert (records[-1].status, records[-1].error) == (200, message)
+
+
+def test_a_streamed_reply_is_cut_off_at_the_cap_with_flat_memory(hostile_client):
+    tracemalloc.start()
+    try:
+        with pytest.raises(TransientError) as caught:
+            hostile_client.request("GET", "records/streamed-huge")
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert "a reply of more than 1.0 MB" in caught.value.message
+    assert peak < 4_000_000, f"peak {peak} bytes for a reply capped at 1 MB"
+
+
+def test_an_upload_the_server_takes_too_slowly_is_given_up(hostile_client, settings):
+    """16 KiB every 0.2 s: 8 MiB would take 100 s. The allowance is the total timeout
+    plus the size at the slowest rate worth waiting for (here 8 MiB/s, so ~2.5 s)."""
+    settings.HTTP_MIN_UPLOAD_RATE = 8 * 1024 * 1024
+    client = HttpClient(
+        base_url=hostile_client.base_url,
+        token=TOKEN,
+        label=hostile_client.label,
+        parse_error=hostile_client.parse_error,
+        limiter=None,
+        limiter_key="local",
+        windows=hostile_client.windows,
+        allowed_hosts=["127.0.0.1"],
+    )
+    size = 8 * 1024 * 1024
+    started = time.monotonic()
+    with pytest.raises(TransientError) as caught:
+        client.upload("PUT", "files/b/slow.bin", fileobj=io.BytesIO(b"z" * size), size=size)
+    assert time.monotonic() - started < 8
+    assert "did not finish the exchange within 2 s" in caught.value.message
