@@ -6,12 +6,13 @@ The API lives under ``api/v1/`` as on the real server; ``api`` redirects there (
 from django.urls import path, re_path
 
 from .views import files, metadata, metadatasets, route, site, submissions, users
-from .views.control import control
+from .views.control import control, login_failures
 
 app_name = "sandbox_datameta"
 
 urlpatterns = [
     path("_control", control, name="control"),
+    path("_control/users", login_failures, name="control-users"),
     path("openapi.yaml", site.openapi, name="openapi"),
     path("api", site.api_root, name="api"),
     path("api/v1", site.swagger_ui, name="api_v1"),

@@ -1,8 +1,9 @@
 """What every API request goes through before and after its view.
 
 In the real service's order: the rate limiter (Flask-Limiter runs before the view, notes
-§1.9), then whatever the front proxy or the application throws (injected faults), then
-authentication and the view. Every reply carries the rate-limit headers.
+§1.9), then whatever the front proxy or the application throws (injected faults, queued
+or at random rates), then authentication and the view. Every reply carries the
+rate-limit headers, except an injected 429 that imitates a proxy without ``Retry-After``.
 """
 
 from __future__ import annotations
@@ -36,7 +37,9 @@ def endpoint(*methods: str) -> Callable[[View], Callable[..., HttpResponseBase]]
             count(f"endpoint:{request.method} {name}")
             decision = ratelimit.hit(ratelimit.caller_key(request), config)
             if decision.allowed:
-                response = _serve(view, methods, request, config, kwargs)
+                response = faults.random_throttle() or _serve(
+                    view, methods, request, config, kwargs
+                )
             else:
                 count("rate_limited")
                 response = JsonResponse({"status": 429, "message": decision.describe()}, status=429)
@@ -45,6 +48,8 @@ def endpoint(*methods: str) -> Callable[[View], Callable[..., HttpResponseBase]]
                 decision.apply_headers(response)
                 if injected:
                     response["Retry-After"] = injected
+                elif getattr(response, "without_retry_after", False):
+                    del response["Retry-After"]
             return response
 
         return wrapper
@@ -65,15 +70,31 @@ def _serve(
         if fault.kind == Fault.Kind.GATEWAY:
             return faults.gateway_reply(fault)
         return faults.error_reply(fault)
+    injected = faults.random_error()
+    if injected:
+        return injected
     if request.method not in methods:
         return JsonResponse(
             {"status": 405, "message": "The method is not allowed for the requested URL."},
             status=405,
         )
+    late = faults.random_slow_create() if _is_create(request) else None
+    if late:
+        time.sleep(late[0])
     try:
         return view(request, config, **kwargs)
     except ApiError as error:
         return error.response(legacy=config.legacy_doc_mode)
+    finally:
+        if late:
+            # The draft exists (or was refused) by now; the client has stopped waiting.
+            time.sleep(late[1])
+
+
+def _is_create(request: HttpRequest) -> bool:
+    """``POST /api/deposit/depositions``: the request that makes a new draft."""
+    match = request.resolver_match
+    return request.method == "POST" and match is not None and match.url_name == "depositions"
 
 
 def authenticate(request: HttpRequest) -> Account:

@@ -3,7 +3,8 @@
 Everything is kept in the database so that all threads and processes serving the sandbox
 share it. In-process tests call the functions here (``configure``, ``add_fault``,
 ``reset``, ``state``); tests and benchmarks over HTTP use ``/_control`` at the sandbox's root,
-which takes and returns the same JSON (see ``views_control``).
+which takes and returns the same JSON (see ``views_control``). The one exception is the
+random fault rates of soak tests (``sandbox/fault_rates.py``), kept per process.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F
 
+from .. import fault_rates
 from .models import Concept, Counter, Deposition, Fault, Knobs, RateHit, RateKey
 from .storage import storage_root
 
@@ -117,7 +119,8 @@ def add_fault(
 
 
 def reset(*, wipe: bool = False) -> None:
-    """Back to defaults: knobs, queued faults, counters and rate windows.
+    """Back to defaults: knobs, queued faults, counters, rate windows, and this process's
+    random fault rates (those it started with).
 
     ``wipe`` also deletes every deposition and its files (accounts and tokens stay, so a
     token printed by ``manage.py sandbox_token zenodo`` keeps working).
@@ -127,6 +130,7 @@ def reset(*, wipe: bool = False) -> None:
     Counter.objects.all().delete()
     RateHit.objects.all().delete()
     RateKey.objects.all().delete()
+    fault_rates.restore()
     if wipe:
         Deposition.objects.all().delete()
         Concept.objects.all().delete()
@@ -160,13 +164,21 @@ def counters() -> dict[str, Any]:
         "bytes_stored": values.get("bytes_stored", 0),
         "published": values.get("published", 0),
         "by_endpoint": per_endpoint,
+        # faults injected at random rates (sandbox/fault_rates.py), by kind
+        "injected": {
+            name.removeprefix("injected:"): value
+            for name, value in sorted(values.items())
+            if name.startswith("injected:")
+        },
     }
 
 
 def state() -> dict[str, Any]:
-    """What ``GET /_control`` returns: effective config, queued faults, counters."""
+    """What ``GET /_control`` returns: effective config, queued faults, counters, and the
+    random fault rates of the process that answers."""
     return {
         "config": dataclasses.asdict(load_config()),
+        "fault_rates": fault_rates.dice().rates.as_dict(),
         "faults": [
             {
                 "id": fault.pk,
@@ -186,14 +198,20 @@ def state() -> dict[str, Any]:
 
 
 def apply(payload: dict[str, Any]) -> dict[str, Any]:
-    """Apply a ``POST /_control`` body: ``reset``/``wipe`` first, then ``config``, then ``faults``."""
+    """Apply a ``POST /_control`` body: ``reset``/``wipe`` first, then ``config``, then
+    ``faults``; ``fault_rates`` (``"error=0.1,..."``) sets this process's random rates."""
     if not isinstance(payload, dict):
         raise ControlError("The body must be a JSON object.")
-    unknown = set(payload) - {"reset", "wipe", "config", "faults"}
+    unknown = set(payload) - {"reset", "wipe", "config", "faults", "fault_rates"}
     if unknown:
         raise ControlError(f"Unknown key(s): {', '.join(sorted(unknown))}.")
     if payload.get("reset") or payload.get("wipe"):
         reset(wipe=bool(payload.get("wipe")))
+    if "fault_rates" in payload:
+        try:
+            fault_rates.from_control(payload["fault_rates"])
+        except fault_rates.FaultRatesError as exc:
+            raise ControlError(str(exc)) from exc
     config = payload.get("config") or {}
     if not isinstance(config, dict):
         raise ControlError("config must be an object.")

@@ -1,17 +1,13 @@
 """Injected misbehaviour: the failures clients meet on the real service (notes §1.8, §4, §5.2).
 
 500 with an ``error_id``, the proxy's HTML 502/504 pages, slow replies, and connections
-reset in the middle of a large upload (zenodo/zenodo #2328, #2514, #2582).
+reset in the middle of a large upload (zenodo/zenodo #2328, #2514, #2582): queued for the
+next N matching requests (``take``), or at random rates for soak tests (``random_*``).
 """
 
 from __future__ import annotations
 
-import contextlib
-import os
 import re
-import socket
-import stat
-import struct
 import uuid
 from collections.abc import Iterable
 from typing import Any
@@ -19,8 +15,12 @@ from typing import Any
 from django.db.models import F
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
+from .. import fault_rates
+from ..fault_rates import ConnectionDropped, drop_connection
 from .control import count
 from .models import Fault
+
+__all__ = ["ConnectionDropped", "drop_connection"]
 
 # werkzeug's InternalServerError description, which invenio returns with an error_id.
 INTERNAL_ERROR = (
@@ -78,53 +78,46 @@ def gateway_reply(fault: Fault) -> HttpResponse:
     return HttpResponse(page, status=status, content_type="text/html")
 
 
-class ConnectionDropped(ConnectionResetError):
-    """Raised when no socket could be found to reset (an in-process test client)."""
+# --------------------------------------------------------------------------- at random rates
+# (``sandbox/fault_rates.py``: SANDBOX_FAULT_RATES, per process)
 
 
-def drop_connection(request: HttpRequest) -> None:
-    """Reset the client's TCP connection now, as a proxy giving up on an upload does.
-
-    The connection's socket gets ``SO_LINGER`` 0 and its descriptor is swapped for
-    ``/dev/null`` with ``dup2``: that closes the last reference to the socket, so the
-    kernel sends a RST at once and the client, still sending or waiting for the reply,
-    sees "connection reset by peer". Swapping rather than closing keeps the server's
-    descriptor number valid (it later writes into /dev/null and closes it), so no other
-    thread can be handed that number in between. Raising an exception instead would only
-    give the client a 500, and closing gracefully would leave it blocked on a full window.
-    """
-    fd = _socket_fd(request)
-    if fd is None:
-        raise ConnectionDropped("sandbox: connection reset in the middle of the upload")
-    with socket.socket(fileno=os.dup(fd)) as sock:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-    devnull = os.open(os.devnull, os.O_RDWR)
-    try:
-        os.dup2(devnull, fd)
-    finally:
-        os.close(devnull)
+def random_throttle() -> HttpResponse | None:
+    """A 429 at the ``rate_limit`` rate: Flask-Limiter's reply, with ``Retry-After`` on
+    the share ``retry_after`` of them and none on the rest, as a throttling proxy sends."""
+    dice = fault_rates.dice()
+    if not dice.roll("rate_limit"):
+        return None
+    count("injected:rate_limit")
+    wait = dice.retry_after()
+    response = JsonResponse({"status": 429, "message": "100 per 1 minute"}, status=429)
+    if wait is None:
+        response.without_retry_after = True  # type: ignore[attr-defined]
+    else:
+        response["Retry-After"] = str(wait)
+    return response
 
 
-def _socket_fd(request: HttpRequest) -> int | None:
-    """The descriptor of the client connection under gunicorn or Django's own server."""
-    gunicorn_socket = request.META.get("gunicorn.socket")
-    if gunicorn_socket is not None:
-        return int(gunicorn_socket.fileno())
-    # Django's server hands the view nested LimitedStreams over the socket file; each one
-    # keeps the read method of the stream it wraps.
-    stream: Any = request.META.get("wsgi.input")
-    for _ in range(5):
-        if stream is None:
-            return None
-        with contextlib.suppress(OSError, ValueError):
-            fd = stream.fileno()
-            if isinstance(fd, int) and _is_socket(fd):
-                return fd
-        stream = getattr(getattr(stream, "_read", None), "__self__", None) or getattr(
-            stream, "raw", None
-        )
-    return None
+def random_error() -> HttpResponse | None:
+    """A 500 with an ``error_id`` at the ``error`` rate, before the view does anything."""
+    if not fault_rates.dice().roll("error"):
+        return None
+    count("injected:error")
+    return error_reply(Fault(kind=Fault.Kind.ERROR, status=500))
 
 
-def _is_socket(fd: int) -> bool:
-    return stat.S_ISSOCK(os.fstat(fd).st_mode)
+def random_reset() -> bool:
+    """Whether this bucket upload has its connection reset, at the ``reset`` rate."""
+    if not fault_rates.dice().roll("reset"):
+        return False
+    count("injected:reset")
+    return True
+
+
+def random_slow_create() -> tuple[float, float] | None:
+    """At the ``slow_create`` rate: seconds to wait before creating the draft and after."""
+    dice = fault_rates.dice()
+    if not dice.roll("slow_create"):
+        return None
+    count("injected:slow_create")
+    return dice.split_delay()

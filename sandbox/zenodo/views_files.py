@@ -171,8 +171,9 @@ def upload(request: HttpRequest, config: Config, found: Deposition, key: str) ->
         raise ApiError(411, "A Content-Length header is required.") from exc
     check_limits(config, found, length, replacing=key)
     reset = faults.take(request, [Fault.Kind.RESET])
-    if reset:
-        discard(request.read, length // 2 if reset.after_bytes is None else reset.after_bytes)
+    if reset or faults.random_reset():
+        after = reset.after_bytes if reset and reset.after_bytes is not None else length // 2
+        discard(request.read, after)
         faults.drop_connection(request)
         return HttpResponse(status=500)  # nobody reads it: the connection is gone
     version_id = uuid.uuid4()

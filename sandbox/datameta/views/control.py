@@ -10,6 +10,9 @@ one JSON object with an ``action``:
   "method": "PUT", "seconds": 2}``: arm a fault for the next ``times`` API requests
   (``path``: a fragment the request path must contain; ``method``: only that method).
 * ``{"action": "clear_faults"}``.
+* ``{"action": "fault_rates", "rates": "error=0.1,rate_limit=0.05"}``: faults at random
+  rates (``sandbox/fault_rates.py``) for the process that answers; ``reset`` goes back
+  to those it started with (``SANDBOX_FAULT_RATES``).
 * ``{"action": "run_services"}``: let the accession service process every submitted
   metadataset now, whatever the delay.
 * ``{"action": "configure", "service_delay": 0}``: seconds after submission the service
@@ -18,6 +21,9 @@ one JSON object with an ``action``:
   ``manage.py sandbox_token datameta`` prints.
 * ``{"action": "expire_keys", "user": "alice"}``: make that user's keys (all keys
   without ``user``) expired, to exercise the expired-key reply.
+
+``GET /_control/users`` lists each user's failed logins in the last hour and whether the
+user is still enabled.
 """
 
 from __future__ import annotations
@@ -32,6 +38,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
+from ... import fault_rates
 from .. import faults, services
 from ..models import (
     ApiKey,
@@ -71,6 +78,7 @@ def _status() -> dict[str, Any]:
         "counters": faults.counters(),
         "fault": faults.armed(),
         "service_delay": services.current_delay(),
+        "fault_rates": fault_rates.dice().rates.as_dict(),
     }
 
 
@@ -88,6 +96,7 @@ def _reset(command: dict[str, Any]) -> dict[str, Any]:
             LoginFailure.objects.all().delete()
             User.objects.update(enabled=True)
     shutil.rmtree(storage_dir(), ignore_errors=True)
+    fault_rates.restore()
     return {}
 
 
@@ -107,6 +116,12 @@ def _fault(command: dict[str, Any]) -> dict[str, Any]:
 
 def _clear_faults(command: dict[str, Any]) -> dict[str, Any]:
     faults.disarm()
+    return {}
+
+
+def _fault_rates(command: dict[str, Any]) -> dict[str, Any]:
+    """Random fault rates for this process (a ``FaultRatesError`` is a ``ValueError``)."""
+    fault_rates.from_control(command["rates"])
     return {}
 
 
@@ -140,8 +155,30 @@ ACTIONS = {
     "reset": _reset,
     "fault": _fault,
     "clear_faults": _clear_faults,
+    "fault_rates": _fault_rates,
     "run_services": _run_services,
     "configure": _configure,
     "issue_token": _issue_token,
     "expire_keys": _expire_keys,
 }
+
+
+def login_failures(request: HttpRequest) -> HttpResponse:
+    """``GET /_control/users``: each user's failed logins in the last hour and whether the
+    user is still enabled (five disable it, notes-datameta.md §3) -- what a test checks to
+    prove a client never locks a user out."""
+    ensure_seeded()
+    since = timezone.now() - timedelta(hours=1)
+    return JsonResponse(
+        {
+            "users": [
+                {
+                    "name": user.name,
+                    "email": user.email,
+                    "enabled": user.enabled,
+                    "failed_logins_last_hour": user.login_failures.filter(at__gt=since).count(),
+                }
+                for user in User.objects.order_by("id")
+            ]
+        }
+    )
