@@ -24,7 +24,7 @@ LOCK_ARGS :=
 DMCLIENT_VENV := .tools/dmclient
 DMCLIENT := $(DMCLIENT_VENV)/bin/dmclient
 
-.PHONY: demo test lint typecheck pytest bench install browser clean lock
+.PHONY: demo test lint typecheck pytest bench soak install browser clean lock
 
 $(STAMP): pyproject.toml $(LOCK)
 	@test -n "$(PYTHON)" || { echo "Python 3.12+ is needed (pyenv install 3.12, or apt install python3.12)"; exit 1; }
@@ -73,6 +73,10 @@ test: lint typecheck pytest
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.run
+
+# Up to 30 minutes; not part of `make test`. Knobs (SOAK_DEPOSITS, ...): bench/README.md.
+soak: $(STAMP)
+	$(BIN)/python -m bench.soak
 
 clean:
 	rm -rf $(VENV) var

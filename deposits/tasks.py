@@ -11,6 +11,7 @@ from celery import shared_task
 
 from deposits import lifecycle
 from deposits.models import AccountStatus, LinkedAccount
+from deposits.models.accounts import CheckState
 from deposits.repositories.limiter import Priority
 
 BACKGROUND = Priority.BACKGROUND
@@ -29,9 +30,12 @@ def advance(target_id: int, priority: str = Priority.INTERACTIVE) -> None:
 
 
 @shared_task(name="deposits.tasks.verify_account", acks_late=True, ignore_result=True)
-def verify_account(account_id: int, priority: str = Priority.INTERACTIVE) -> None:
+def verify_account(
+    account_id: int, priority: str = Priority.INTERACTIVE, asked: bool = True
+) -> None:
+    """One check of the token (then the repository's rules), claimed so it runs once."""
     if LinkedAccount.objects.filter(pk=account_id).exists():
-        lifecycle.verify_now(account_id, priority=Priority(priority))
+        lifecycle.check_account(account_id, asked=asked, priority=Priority(priority))
 
 
 @shared_task(name="deposits.tasks.reconcile", ignore_result=True)
@@ -41,13 +45,15 @@ def reconcile() -> int:
 
 @shared_task(name="deposits.tasks.verify_stale_accounts", ignore_result=True)
 def verify_stale_accounts() -> None:
-    """Hourly: re-check tokens so a failing or expiring one is flagged before it is needed."""
-    for account_id in LinkedAccount.objects.exclude(status=AccountStatus.UNVERIFIED).values_list(
-        "pk", flat=True
-    ):
-        verify_account.apply_async(
-            args=(account_id,), kwargs={"priority": BACKGROUND.value}, queue=BACKGROUND.queue
-        )
+    """Hourly: re-check tokens so a failing or expiring one is flagged before it is needed.
+
+    A held token (refused once) is never tried by this: only a person lifts the hold.
+    """
+    accounts = LinkedAccount.objects.exclude(status=AccountStatus.UNVERIFIED).filter(
+        held_since__isnull=True
+    )
+    for account_id in accounts.values_list("pk", flat=True):
+        lifecycle.request_check(account_id, asked=False, priority=BACKGROUND)
 
 
 @shared_task(name="deposits.tasks.refresh_schema", acks_late=True, ignore_result=True)
@@ -58,8 +64,12 @@ def refresh_schema(account_id: int) -> None:
 
 @shared_task(name="deposits.tasks.refresh_schemas", ignore_result=True)
 def refresh_schemas() -> None:
-    """Every few hours: repositories change their published rules (DataMeta definitions)."""
-    for account_id in LinkedAccount.objects.values_list("pk", flat=True):
+    """Every few hours: repositories change their published rules (DataMeta definitions).
+
+    Not for a held token, nor while a check of the token runs (it fetches them itself).
+    """
+    accounts = LinkedAccount.objects.filter(held_since__isnull=True, check_state=CheckState.IDLE)
+    for account_id in accounts.values_list("pk", flat=True):
         refresh_schema.apply_async(args=(account_id,), queue=BACKGROUND.queue)
 
 
@@ -73,3 +83,11 @@ def poll_published_targets() -> None:
     """Results that arrive after publishing (DataMeta service executions), in the background."""
     for target_id in lifecycle.published_targets_to_poll():
         poll_published.apply_async(args=(target_id,), queue=BACKGROUND.queue)
+
+
+@shared_task(name="deposits.tasks.sweep_orphans", ignore_result=True)
+def sweep_orphans() -> int:
+    """Delete drafts that interrupted creates left behind (lifecycle/watchdog.py)."""
+    from deposits.lifecycle.watchdog import sweep_orphans as sweep
+
+    return sweep()

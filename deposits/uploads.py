@@ -8,7 +8,9 @@ Two ways in, both with flat memory whatever the size:
 - resumable chunks (the page's uploader): ``start_upload`` makes a receiving
   ``DepositFile``; each ``receive_chunk`` appends a byte range to a staging file and
   advances ``received``, so an interrupted upload resumes from there; the last chunk
-  moves the staging file into storage.
+  moves the staging file into storage. Chunks to one upload are appended one at a time,
+  under its row's lock: a second copy of a chunk (a retry, another tab) is refused with
+  where the upload stands, never written over the first.
 
 Chunk hashes are kept per process while the chunks arrive in order; if a chunk lands on
 another process (several web workers), the staging file is hashed once at the end.
@@ -17,10 +19,13 @@ another process (several web workers), the staging file is hashed once at the en
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import threading
 import unicodedata
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any, Protocol
 
@@ -29,6 +34,7 @@ from django.core.files import File
 from django.core.files.uploadedfile import UploadedFile
 from django.core.files.uploadhandler import TemporaryFileUploadHandler
 from django.db import IntegrityError, transaction
+from django.http import UnreadablePostError
 
 from deposits import lifecycle
 from deposits.models import Deposit, DepositFile, FileStatus
@@ -181,8 +187,7 @@ def start_upload(
     _check_unlocked(deposit)
     existing = deposit.files.filter(name=name, status=FileStatus.RECEIVING).first()
     if existing is not None and existing.size == size:
-        existing.received = staged_bytes(existing)
-        DepositFile.objects.filter(pk=existing.pk).update(received=existing.received)
+        existing.received = _settle_resume_point(existing)
         return existing
     with transaction.atomic():
         _make_room(deposit, name, replace=replace or existing is not None, user=user)
@@ -198,52 +203,19 @@ def start_upload(
 def receive_chunk(
     dfile: DepositFile, stream: Readable, *, start: int, length: int, total: int, user: Any
 ) -> DepositFile:
-    """Append bytes ``start .. start+length-1`` read from ``stream``; finish on the last."""
-    if dfile.status != FileStatus.RECEIVING:
-        raise UploadRefused(f"“{dfile.name}” is already complete.", status=409)
-    _check_unlocked(dfile.deposit)
-    if total != dfile.size:
-        raise UploadRefused(
-            f"This upload of “{dfile.name}” was started for {dfile.size} bytes, not {total}.",
-        )
-    path = staging_path(dfile)
-    received = staged_bytes(dfile)
-    if received != dfile.received:  # the staging file is the truth after a crash
-        DepositFile.objects.filter(pk=dfile.pk).update(received=received)
-        dfile.received = received
-    if start != received:
-        raise UploadRefused(
-            f"Expected the bytes from {received} on.", status=409, received=received
-        )
-    if length <= 0 or start + length > total:
-        raise UploadRefused("The byte range does not fit the file.", status=416)
+    """Take bytes ``start .. start+length-1`` from ``stream``; finish the file on the last.
 
-    hashes = _hashes.resume(dfile.uid, start)
-    written = 0
-    path.touch()
-    with path.open("r+b") as out:
-        out.seek(start)
-        out.truncate()
-        while written < length:
-            data = stream.read(min(READ_SIZE, length - written))
-            if not data:
-                break
-            out.write(data)
-            if hashes:
-                hashes[0].update(data)
-                hashes[1].update(data)
-            written += len(data)
-        if written < length:  # the connection broke: keep what was whole, drop the rest
-            out.truncate(start)
-    if written < length:
-        _hashes.forget(dfile.uid)
-        raise UploadRefused(
-            "The chunk arrived incomplete: send it again.", status=400, received=start
-        )
-    _hashes.keep(dfile.uid, start + length, hashes)
-    DepositFile.objects.filter(pk=dfile.pk, received=start).update(received=start + length)
-    dfile.received = start + length
-    if dfile.received == dfile.size:
+    The bytes are read into a part file of this request's own, holding no lock while the
+    network is slow; then, with the upload's row locked, the offset is checked again and
+    the bytes appended. Of two copies of one chunk (a retry while the first is still
+    arriving, two tabs) the first to get there is kept; the other changes nothing and is
+    answered 409 with where the upload stands, from where the page's uploader resumes.
+    """
+    _check_chunk(dfile, start=start, length=length, total=total, received=resume_point(dfile))
+    with _private_part(dfile) as part:
+        _read_body(stream, part, length, start=start)
+        _append(dfile, part, start=start, length=length)
+    if dfile.received == dfile.size:  # only the request that appended the last bytes
         _finish(dfile, user=user)
     return dfile
 
@@ -251,6 +223,100 @@ def receive_chunk(
 def staged_bytes(dfile: DepositFile) -> int:
     path = staging_path(dfile)
     return path.stat().st_size if path.exists() else 0
+
+
+def resume_point(dfile: DepositFile) -> int:
+    """How much of a receiving file is kept: what was recorded, if the staging file still
+    holds it. (A staging file longer than that is a chunk still arriving, or one whose
+    request died before it was recorded: not counted, it is written over.)"""
+    return min(dfile.received, staged_bytes(dfile))
+
+
+def _settle_resume_point(dfile: DepositFile) -> int:
+    """The resume point, recorded if the staging file lost bytes (a cleaned temp dir)."""
+    with transaction.atomic():
+        row = DepositFile.objects.select_for_update().get(pk=dfile.pk)
+        received = resume_point(row)
+        if received < row.received:
+            DepositFile.objects.filter(pk=row.pk).update(received=received)
+    return received
+
+
+def _check_chunk(dfile: DepositFile, *, start: int, length: int, total: int, received: int) -> None:
+    """Refuse a chunk that cannot be the next one; checked again under the lock."""
+    if dfile.status != FileStatus.RECEIVING:
+        # ``received`` at the size: the uploader sees it has nothing left to send
+        raise UploadRefused(f"“{dfile.name}” is already complete.", status=409, received=dfile.size)
+    _check_unlocked(dfile.deposit)
+    if total != dfile.size:
+        raise UploadRefused(
+            f"This upload of “{dfile.name}” was started for {dfile.size} bytes, not {total}.",
+        )
+    if start != received:
+        raise UploadRefused(
+            f"Expected the bytes from {received} on.", status=409, received=received
+        )
+    if length <= 0 or start + length > total:
+        raise UploadRefused("The byte range does not fit the file.", status=416)
+
+
+@contextmanager
+def _private_part(dfile: DepositFile) -> Iterator[IO[bytes]]:
+    """A file for one request's chunk, next to the staging file; gone afterwards."""
+    path = staging_dir() / f"{dfile.uid}.{uuid.uuid4().hex}.chunk"
+    try:
+        with path.open("w+b") as part:
+            yield part
+    finally:
+        path.unlink(missing_ok=True)
+
+
+def _read_body(stream: Readable, part: IO[bytes], length: int, *, start: int) -> None:
+    written = 0
+    try:
+        while written < length:
+            data = stream.read(min(READ_SIZE, length - written))
+            if not data:
+                break
+            part.write(data)
+            written += len(data)
+    except UnreadablePostError:
+        pass  # the connection broke: same as a short body
+    if written < length:
+        raise UploadRefused(
+            "The chunk arrived incomplete: send it again.", status=400, received=start
+        )
+
+
+def _append(dfile: DepositFile, part: IO[bytes], *, start: int, length: int) -> None:
+    """Append the chunk in ``part`` if it is still the next one: the upload's row is
+    locked (PostgreSQL; SQLite's transactions take the write lock) from the check to the
+    new offset, so the staging file and ``received`` only ever move together, once."""
+    with transaction.atomic():
+        row = DepositFile.objects.select_for_update().get(pk=dfile.pk)
+        _check_chunk(row, start=start, length=length, total=row.size, received=resume_point(row))
+        hashes = _hashes.resume(row.uid, start)
+        _write_at(staging_path(row), part, start, hashes)
+        DepositFile.objects.filter(pk=row.pk).update(received=start + length)
+    _hashes.keep(dfile.uid, start + length, hashes)
+    dfile.received = start + length
+
+
+def _write_at(path: Path, part: IO[bytes], start: int, hashes: tuple[Any, Any] | None) -> None:
+    """Write ``part`` at ``start``, dropping whatever lay beyond (never recorded), and
+    make it durable before the offset that counts it is committed."""
+    part.seek(0)
+    path.touch()
+    with path.open("r+b") as out:
+        out.seek(start)
+        out.truncate()
+        while data := part.read(READ_SIZE):
+            out.write(data)
+            if hashes:
+                hashes[0].update(data)
+                hashes[1].update(data)
+        out.flush()
+        os.fsync(out.fileno())
 
 
 class StagedFile(File):

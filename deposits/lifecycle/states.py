@@ -6,13 +6,17 @@ update (so two workers cannot both move the same target) and written to the audi
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
 from typing import Any
 
+import redis.exceptions
 from celery import current_app
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import AnonymousUser
 from django.db import transaction
 from django.utils import timezone
+from kombu.exceptions import OperationalError
 
 from deposits.models import Deposit, Event, State, Target
 from deposits.repositories.limiter import Priority
@@ -24,6 +28,17 @@ class NotAllowed(Exception):
 
 class Conflict(Exception):
     """The target changed under us (another worker or person moved it first)."""
+
+
+class QueueUnreachable(Exception):
+    """The task could not be sent: the broker (Redis) is down. What was committed stays
+    (a queued target waits for the reconciler to send it); the message says so."""
+
+
+# What sending a task raises when the broker cannot be reached (kombu wraps redis-py's).
+_BROKER_DOWN = (OperationalError, redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
+
+log = logging.getLogger(__name__)
 
 
 S = State
@@ -115,25 +130,44 @@ def enqueue(
     """Ask a worker to advance the target once the current transaction commits.
 
     Sent by task name: the lifecycle never imports the tasks module (tasks -> lifecycle).
+    With the broker down, ``QueueUnreachable`` is raised after the commit: the target is
+    queued with no task, which is what the reconciler looks for, so it starts once the
+    broker is back (beat runs the reconciler every RECONCILE_EVERY_SECONDS).
     """
+    send_after_commit(
+        "deposits.tasks.advance",
+        args=[target_id],
+        kwargs={"priority": priority.value},
+        countdown=countdown,
+        queue=priority.queue,
+        unreachable="The task queue cannot be reached; the target stays queued and starts "
+        "when the workers can be reached again.",
+    )
+
+
+def send_after_commit(
+    task: str,
+    *,
+    args: list[Any],
+    kwargs: dict[str, Any],
+    queue: str,
+    unreachable: str,
+    countdown: float = 0,
+    undo: Callable[[], None] | None = None,
+) -> None:
+    """Send ``task`` once the current transaction commits. With the broker down, ``undo``
+    runs (what was committed in the task's expectation, if it must not stay) and
+    ``QueueUnreachable(unreachable)`` is raised for the page to show."""
 
     def send() -> None:
-        current_app.send_task(
-            "deposits.tasks.advance",
-            args=[target_id],
-            kwargs={"priority": priority.value},
-            countdown=max(0.0, countdown),
-            queue=priority.queue,
-        )
-
-    transaction.on_commit(send)
-
-
-def enqueue_verify(account_id: int, *, priority: Priority = Priority.INTERACTIVE) -> None:
-    """Check the token, then fetch the rules the repository publishes (if it does)."""
-
-    def send() -> None:
-        for task in ("deposits.tasks.verify_account", "deposits.tasks.refresh_schema"):
-            current_app.send_task(task, args=[account_id], queue=priority.queue)
+        try:
+            current_app.send_task(
+                task, args=args, kwargs=kwargs, countdown=max(0.0, countdown), queue=queue
+            )
+        except _BROKER_DOWN as exc:
+            log.warning("%s%s not sent: %s", task, args, exc)
+            if undo is not None:
+                undo()
+            raise QueueUnreachable(unreachable) from exc
 
     transaction.on_commit(send)

@@ -42,12 +42,15 @@ from deposits.repositories.base import (
     Step,
     StepKind,
     StepResult,
+    StillLanding,
+    new_marker,
 )
+from deposits.repositories.http import HttpClient
 from deposits.repositories.limiter import Priority
 
 from .drafts import sync_remote_files
 from .jobs import build_client, build_job
-from .leases import Heartbeat, ProgressWriter, claim, next_queued, release
+from .leases import Heartbeat, ProgressWriter, claim, next_queued, nothing_sent, release
 from .states import Conflict, enqueue, record_event, transition
 
 log = logging.getLogger(__name__)
@@ -102,6 +105,10 @@ def _fail_unexpectedly(target_id: int, token: str) -> None:
 
 
 def _advance(target_id: int, token: str, priority: Priority) -> Outcome:
+    from .holds import park_if_held
+
+    if park_if_held(target_id, token):  # its account's token is held: wait, send nothing
+        return Outcome()
     target = Target.objects.select_related("deposit", "account").get(pk=target_id)
     connector = registry.get(target.account.kind)
     remote_files = sync_remote_files(target)
@@ -113,12 +120,22 @@ def _advance(target_id: int, token: str, priority: Priority) -> Outcome:
         return _finish(target, token)
     step = connector.step(target.steps[target.step_index])
 
+    look_only = False
     if step.kind == StepKind.CREATES_RECORD and not target.remote_id:
-        wait = _mark_create(target, job)
+        look_only = _may_still_land(target, connector)  # an earlier create got no answer
+        wait = _mark_create(target, job, look_only=look_only)
         if wait is not None:  # an earlier attempt may have made a record: let the list catch up
             release(target.pk, token)
             return Outcome(again=True, countdown=wait, priority=priority)
-    return _run_step(target, token, connector=connector, step=step, job=job, priority=priority)
+    return _run_step(
+        target,
+        token,
+        connector=connector,
+        step=step,
+        job=job,
+        priority=priority,
+        look_only=look_only,
+    )
 
 
 def _start_working(target: Target, token: str, connector: Connector) -> bool:
@@ -147,6 +164,7 @@ def _run_step(
     step: Step,
     job: Job,
     priority: Priority,
+    look_only: bool = False,
 ) -> Outcome:
     """Do the step's one remote operation; its error decides wait, retry or fail."""
     # Write-ahead, before the remote operation: a re-run knows it may have happened.
@@ -160,7 +178,15 @@ def _run_step(
     client = build_client(target.account, target, priority=priority)
     try:
         with Heartbeat(target.pk, token):
-            result = connector.run_step(step.name, client, job, progress_state)
+            result = _perform(
+                target,
+                step,
+                connector=connector,
+                client=client,
+                job=job,
+                progress=progress_state,
+                look_only=look_only,
+            )
     except RateLimited as exc:
         return _wait_for_budget(
             target,
@@ -172,10 +198,17 @@ def _run_step(
             priority=priority,
         )
     except AuthError as exc:
-        LinkedAccount.objects.filter(pk=target.account_id).update(
-            status=AccountStatus.FAILING, last_error=exc.message
+        # One refusal holds the token: nothing more goes out with it, and the target
+        # waits (it does not fail) until a person relinks the account or presses Check now.
+        from .holds import CredentialHeld, wait_for_relink
+
+        if not isinstance(exc, CredentialHeld):
+            LinkedAccount.objects.filter(pk=target.account_id).update(
+                status=AccountStatus.FAILING, last_error=exc.message
+            )
+        wait_for_relink(
+            target, token, exc, kind=step.kind, marked=marked, writes_sent=client.writes_sent
         )
-        _fail(target, token, exc.message, retryable=False, problems=exc.problems)
         return Outcome()
     except RepositoryError as exc:
         if step.kind == StepKind.SENDS_FILES:
@@ -185,6 +218,57 @@ def _run_step(
             return Outcome()
         return _retry_later(target, token, exc, priority)
     return _after_step(target, token, step.name, result, priority)
+
+
+def _perform(
+    target: Target,
+    step: Step,
+    *,
+    connector: Connector,
+    client: HttpClient,
+    job: Job,
+    progress: ProgressWriter,
+    look_only: bool,
+) -> StepResult:
+    """The step's remote operation. A create whose earlier attempt may still land only
+    looks for the record that attempt made (by its marker), and adopts it when it shows."""
+    try:
+        if not look_only:
+            return connector.run_step(step.name, client, job, progress)
+        found = connector.find_created(client, job)
+        if found is None:
+            raise _still_landing(target, connector)
+        return found
+    finally:
+        # Every write was answered: nothing of it lands later (but for the index lag).
+        # One that was not keeps the time it could land by, from the write-ahead.
+        answered = client.writes_sent and not client.unanswered_writes
+        if step.kind == StepKind.CREATES_RECORD and answered:
+            Target.objects.filter(pk=target.pk).update(create_lands_by=None)
+
+
+def _still_landing(target: Target, connector: Connector) -> StillLanding:
+    lands_by = target.create_lands_by or timezone.now()
+    left = (lands_by - timezone.now()).total_seconds()
+    shown = timezone.localtime(lands_by).strftime("%H:%M:%S %Z")
+    return StillLanding(
+        f"An earlier attempt to create the {connector.label} draft got no answer, so it may "
+        f"still land there until {shown}. The portal looks for it (by its marker) until "
+        "then instead of making another, so the deposit never gets a second draft.",
+        retry_after=max(1.0, min(settings.CREATE_LOOK_EVERY_SECONDS, left)),
+    )
+
+
+def _may_still_land(target: Target, connector: Connector) -> bool:
+    """True while an interrupted create of this target could still land (and the
+    repository's records carry our marker, so it can be found)."""
+    lands_by = target.create_lands_by
+    return bool(
+        connector.marks_creates
+        and target.create_marker
+        and lands_by is not None
+        and timezone.now() < lands_by
+    )
 
 
 def _after_step(
@@ -204,7 +288,7 @@ def _after_step(
     return Outcome(again=True, priority=priority)
 
 
-def _mark_create(target: Target, job: Job) -> float | None:
+def _mark_create(target: Target, job: Job, *, look_only: bool) -> float | None:
     """Before a step that creates the remote record: write the marker it carries.
 
     A re-run after an interrupted create waits until a record the interrupted call may
@@ -215,11 +299,21 @@ def _mark_create(target: Target, job: Job) -> float | None:
         due = target.create_started_at + timedelta(seconds=settings.CREATE_RETRY_GRACE_SECONDS)
         if now < due:
             return (due - now).total_seconds()
-    # Written before the side effect, so a crash after the remote create is findable.
-    marker = target.create_marker or f"deposit-portal:{uuid.uuid4().hex}"
-    Target.objects.filter(pk=target.pk).update(create_marker=marker, create_started_at=now)
+        if look_only:
+            return None  # only looking: the attempt that may land keeps its times
+    # Written before the side effect, so a crash after the remote create is findable, and
+    # a re-run knows how long the request could still land if no answer comes.
+    marker = target.create_marker or new_marker()
+    lands_by = now + timedelta(
+        seconds=settings.HTTP_CONNECT_TIMEOUT
+        + settings.HTTP_READ_TIMEOUT
+        + settings.CREATE_LAND_MARGIN_SECONDS
+    )
+    Target.objects.filter(pk=target.pk).update(
+        create_marker=marker, create_started_at=now, create_lands_by=lands_by
+    )
     target.create_marker = job.create_marker = marker
-    target.create_started_at = now
+    target.create_started_at, target.create_lands_by = now, lands_by
     return None
 
 
@@ -243,20 +337,13 @@ def _wait_for_budget(
     priority: Priority,
 ) -> Outcome:
     wait = max(exc.retry_after or 1.0, 0.5)
+    # Only looking for a slow create's record (StillLanding) is not a first attempt again.
     undo: dict[str, Any] = {}
-    if writes_sent == 0:
-        # Refused before any write left (by our limiter, or a 429 on a read): nothing
-        # changed on the repository, so the next attempt is a first one, not a
-        # resumed one, and need not look before it acts (nor wait to look).
-        undo = {"step_started": None}
-        if kind == StepKind.CREATES_RECORD:
-            undo["create_started_at"] = None
-        if marked:
-            RemoteFile.objects.filter(target=target, name=marked).update(status=FileState.PENDING)
+    if writes_sent == 0 and not isinstance(exc, StillLanding):
+        undo = nothing_sent(target, kind=kind, marked=marked)
     release(target.pk, token, next_attempt_at=timezone.now() + timedelta(seconds=wait), **undo)
-    Target.objects.filter(pk=target.pk).update(
-        progress={**target.progress, "waiting": f"Waiting {wait:.0f}s for the rate budget"}
-    )
+    # the card says why nothing moves, and (from next_attempt_at) when it moves again
+    Target.objects.filter(pk=target.pk).update(progress={**target.progress, "waiting": exc.message})
     return Outcome(again=True, countdown=wait, priority=priority)
 
 
@@ -398,6 +485,7 @@ def _remote_draft_gone(target: Target) -> None:
             remote_data={},
             create_marker="",
             create_started_at=None,
+            create_lands_by=None,
             problems=_portal_problems(target),
             last_error="",
             **IDLE,
@@ -421,6 +509,7 @@ def _back_to_published(target: Target) -> None:
             last_error="",
             create_marker="",
             create_started_at=None,
+            create_lands_by=None,
             **restored_fields(target),
             **IDLE,
         )

@@ -16,6 +16,14 @@ class AccountStatus(models.TextChoices):
     FAILING = "failing", "Relink needed"
 
 
+class CheckState(models.TextChoices):
+    """Whether a verification of the token is asked for or under way (one at a time)."""
+
+    IDLE = "", "No check under way"
+    PENDING = "pending", "Check asked for"
+    RUNNING = "running", "Checking"
+
+
 class LinkedAccount(models.Model):
     """A team's credentials for one repository instance."""
 
@@ -33,6 +41,14 @@ class LinkedAccount(models.Model):
     )
     last_checked_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True)
+    # The repository refused this token (an authentication failure): from then on no
+    # request goes out with it -- verification, rules, workers all wait -- until a person
+    # relinks it or presses Check now (some repositories disable a user after a few).
+    held_since = models.DateTimeField(null=True, blank=True)
+    check_state = models.CharField(
+        max_length=8, choices=CheckState.choices, default=CheckState.IDLE, blank=True
+    )
+    check_requested_at = models.DateTimeField(null=True, blank=True)
     # [{"limit": 100, "seconds": 60}, {"limit": 5000, "seconds": 3600}]; empty = kind default
     rate_windows = models.JSONField(default=list, blank=True)
     settings = models.JSONField(default=dict, blank=True)
@@ -60,7 +76,17 @@ class LinkedAccount(models.Model):
     @property
     def needs_relink(self) -> bool:
         expired = self.expires_at is not None and self.expires_at <= timezone.now()
-        return self.status == AccountStatus.FAILING or expired
+        return self.held or self.status == AccountStatus.FAILING or expired
+
+    @property
+    def held(self) -> bool:
+        """No request may go out with the token: it failed to authenticate."""
+        return self.held_since is not None
+
+    @property
+    def checking(self) -> bool:
+        """A check of the token is asked for or under way."""
+        return self.check_state != CheckState.IDLE
 
     @property
     def limiter_key(self) -> str:

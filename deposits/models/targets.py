@@ -58,6 +58,9 @@ class Target(models.Model):
     # Written before a remote draft is created; lets a re-run find the draft it made.
     create_marker = models.CharField(max_length=64, blank=True)
     create_started_at = models.DateTimeField(null=True, blank=True)
+    # Until when a create that got no answer (a timeout, a reset, a killed worker) could
+    # still land on the repository: before then a re-run only looks for its marker.
+    create_lands_by = models.DateTimeField(null=True, blank=True)
 
     # Local validation problems and the repository's own errors:
     # [{"field": "creators", "message": "...", "source": "zenodo"|"portal"}]

@@ -19,6 +19,8 @@ returns a ``StepResult`` that the lifecycle records before queueing the next ste
 
 from __future__ import annotations
 
+import re
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -32,6 +34,7 @@ from .errors import (
     Problem,
     RateLimited,
     RepositoryError,
+    StillLanding,
     TransientError,
     UnsafeURL,
     ValidationFailed,
@@ -65,6 +68,7 @@ __all__ = [
     "Step",
     "StepKind",
     "StepResult",
+    "StillLanding",
     "TransientError",
     "UnsafeURL",
     "ValidationFailed",
@@ -127,6 +131,14 @@ class FileUpdate:
 
 
 # --------------------------------------------------------------------------- jobs
+
+# What a create writes into the record it makes (Zenodo: ``metadata.notes``), so that a
+# re-run after an interrupted create, and the orphan watchdog, can tell it is ours.
+MARKER = re.compile(r"deposit-portal:[0-9a-f]{32}")
+
+
+def new_marker() -> str:
+    return f"deposit-portal:{uuid.uuid4().hex}"
 
 
 @dataclass
@@ -330,6 +342,9 @@ class Connector:
     sends_description: ClassVar[bool] = True
     # True when results keep arriving after publishing (DataMeta service executions).
     polls_after_publish: ClassVar[bool] = False
+    # True when a create carries the target's marker, so an interrupted create's record
+    # can be found (find_created) and stray ones cleaned up (marked_drafts, delete_orphan).
+    marks_creates: ClassVar[bool] = False
 
     # ---------------------------------------------------------------- declarations read
 
@@ -388,6 +403,20 @@ class Connector:
     def poll_published(self, client: HttpClient, job: Job) -> StepResult:
         """One background look at a published record for results that arrived since."""
         return StepResult()
+
+    def find_created(self, client: HttpClient, job: Job) -> StepResult | None:
+        """The record an interrupted create made, found by ``job.create_marker`` and
+        adopted as the create step's result; None while it is not there."""
+        return None
+
+    def marked_drafts(self, client: HttpClient) -> list[tuple[str, str]]:
+        """(remote id, marker) of the account's recent unpublished drafts that carry a
+        create marker: what an interrupted create may have left behind."""
+        return []
+
+    def delete_orphan(self, client: HttpClient, remote_id: str) -> None:
+        """Delete a draft no target uses that carries one of our markers."""
+        raise NotImplementedError
 
     def fetch_schema(self, client: HttpClient) -> dict[str, Any]:
         """The rules the repository publishes (cached per account by a worker)."""

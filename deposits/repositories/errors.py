@@ -78,6 +78,10 @@ class RateLimited(TransientError):
     """No budget now (ours or the server's): re-queue for ``retry_after`` seconds."""
 
 
+class StillLanding(RateLimited):
+    """An earlier create got no answer and may still land: look again, do not create."""
+
+
 class ChecksumMismatch(TransientError):
     """The repository holds different bytes than we sent: upload that file again."""
 
@@ -100,3 +104,8 @@ class NotFound(PermanentError):
 
 class UnsafeURL(PermanentError):
     """A URL outside ALLOWED_REPOSITORY_HOSTS; nothing was sent."""
+
+
+class DamagedCopy(PermanentError):
+    """The portal's stored copy of a file no longer matches the checksums taken when it
+    was uploaded; nothing was sent, and only a person uploading it again can repair it."""

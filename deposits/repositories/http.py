@@ -24,7 +24,7 @@ from django.conf import settings
 from deposits.sizes import human_size
 
 from .errors import RateLimited, RepositoryError, TransientError, UnsafeURL
-from .limiter import Limiter, Priority, RateWindow, parse_retry_after
+from .limiter import Backoff, Limiter, Priority, RateWindow, parse_retry_after
 
 log = logging.getLogger(__name__)
 
@@ -222,6 +222,11 @@ class HttpClient:
         # Requests other than GET/HEAD that left (or tried to), whatever came back: zero
         # means this client changed nothing on the repository.
         self.writes_sent = 0
+        # Writes that got no complete reply (timeout, reset, a body cut off or too large):
+        # the repository may have done them, or may still do them.
+        self.unanswered_writes = 0
+        # what the limiter did about the last reply, if it was a 429 without a hint
+        self._backoff: Backoff | None = None
         self.connect_timeout = float(settings.HTTP_CONNECT_TIMEOUT)
         self.read_timeout = float(settings.HTTP_READ_TIMEOUT)
         self.total_timeout = float(settings.HTTP_TOTAL_TIMEOUT)
@@ -340,12 +345,19 @@ class HttpClient:
         if self.limiter is None:
             return
         wait = self.limiter.acquire(self.limiter_key, self.windows, priority=self.priority)
-        if wait > 0:
-            raise RateLimited(
-                f"The {self.label} request budget of this account is used up; "
-                f"the next request can go in {wait:.0f} s.",
-                retry_after=wait,
+        if wait <= 0:
+            return
+        if self.limiter.paused_by_server(self.limiter_key):
+            message = (
+                f"{self.label} asked the portal to slow down, so this account's requests are "
+                f"paused; the next one can go in {_duration(wait)}."
             )
+        else:
+            message = (
+                f"The {self.label} request budget of this account is used up; "
+                f"the next request can go in {_duration(wait)}."
+            )
+        raise RateLimited(message, retry_after=wait)
 
     def _send(
         self,
@@ -428,6 +440,7 @@ class HttpClient:
             )
             self._read_body(response, started + allowance)
         except (requests.RequestException, _DeadlinePassed) as exc:
+            self._unanswered(method)
             error = self._transport_error(exc, timeout, allowance)
             status = response.status_code if response is not None else None
             self._record(method, shown, status, started=started, rate={}, error=error.message)
@@ -435,15 +448,17 @@ class HttpClient:
             raise error from None
         except RepositoryError as error:  # the reply was too large to read
             assert response is not None
+            self._unanswered(method)
             response.close()
             self._record(
                 method, shown, response.status_code, started=started, rate={}, error=error.message
             )
             raise
         rate = {k: v for k, v in response.headers.items() if k.lower() in _RATE_HEADERS}
+        self._backoff = None
         if self.limiter is not None:
             # all headers: the limiter reads the server's clock from Date
-            self.limiter.observe(
+            self._backoff = self.limiter.observe(
                 self.limiter_key,
                 self.windows,
                 status=response.status_code,
@@ -456,6 +471,10 @@ class HttpClient:
             method, shown, response.status_code, started=started, rate=rate, error=error_text
         )
         return response
+
+    def _unanswered(self, method: str) -> None:
+        if method not in ("GET", "HEAD"):
+            self.unanswered_writes += 1
 
     def _read_body(self, response: requests.Response, deadline: float) -> None:
         """Read the reply into ``response.content``, refusing one larger than
@@ -474,9 +493,11 @@ class HttpClient:
             if time.monotonic() > deadline:
                 raise _DeadlinePassed
             chunks.append(chunk)
+        # What requests itself does once it has read a body: ``.content``/``.json()``
+        # then answer from memory, and close() hands the connection back to the pool.
         response._content = b"".join(chunks)
-        response._content_consumed = True
-        response.close()  # the body is read: the connection goes back to the pool
+        response._content_consumed = True  # type: ignore[attr-defined]
+        response.close()
 
     def _too_large(self, response: requests.Response, size: int) -> RepositoryError:
         return TransientError(
@@ -547,6 +568,9 @@ class HttpClient:
             error.status = response.status_code
         if error.retry_after is None and response.status_code in (429, 503):
             error.retry_after = parse_retry_after(response.headers.get("Retry-After"))
+        if error.retry_after is None and self._backoff is not None:
+            error.retry_after = self._backoff.seconds
+            error.message = f"{error.message} {_backoff_reason(self._backoff)}"
         # Servers sometimes echo the request back: keep the token out of what people see.
         error.message = redact_text(error.message, self._token)
         error.args = (error.message,)
@@ -555,6 +579,22 @@ class HttpClient:
             for p in error.problems
         ]
         return error
+
+
+def _backoff_reason(backoff: Backoff) -> str:
+    wait = _duration(backoff.seconds)
+    if backoff.strikes <= 1:
+        return f"It did not say when to try again (no Retry-After), so the account pauses {wait}."
+    return (
+        f"It did not say when to try again (no Retry-After), {backoff.strikes} times in a "
+        f"row now, so the account backs off longer: {wait}."
+    )
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    return f"{seconds / 60:.0f} min" if seconds < 5400 else f"{seconds / 3600:.1f} h"
 
 
 def _arriving(response: requests.Response) -> Iterator[bytes]:

@@ -15,10 +15,12 @@ The limiter never sleeps: ``acquire`` answers how long to wait and the caller re
 from __future__ import annotations
 
 import email.utils
+import functools
+import logging
 import math
 import time
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import cache
@@ -26,6 +28,8 @@ from typing import Any
 
 import redis
 from django.conf import settings
+
+from .errors import TransientError
 
 
 class Priority(StrEnum):
@@ -114,6 +118,46 @@ end
 return '0'
 """
 
+# A 429 that does not say when to come back (no Retry-After, no reset header) blocks the
+# key for BACKOFF_BASE_SECONDS (or the shortest window, if shorter), doubling with each
+# such 429 in a row (no request taken in between: a success resets the count) up to
+# BACKOFF_MAX_SECONDS. A stray 429 (DataMeta's proxy sends no hint, ever) then costs
+# seconds, and a real limit is reached in a few doublings.
+BACKOFF_BASE_SECONDS = 2.0
+BACKOFF_MAX_SECONDS = 15 * 60
+
+# KEYS[1] meta hash. ARGV[1] base seconds, ARGV[2] ceiling, ARGV[3] ttl.
+# A 429 while the key is already blocked came from a request sent before the block: it
+# is not a new strike. One after a quiet spell (the last block ended more than ``base``
+# ago) starts again from ``base``. Returns "<block seconds>:<strikes>".
+_BACKOFF = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+local base = tonumber(ARGV[1])
+local blocked = tonumber(redis.call('HGET', KEYS[1], 'blocked_until') or '0')
+local strikes = tonumber(redis.call('HGET', KEYS[1], 'strikes') or '0')
+if blocked > now then
+  return tostring(blocked - now) .. ':' .. tostring(math.max(strikes, 1))
+end
+if now - blocked > base then
+  strikes = 0
+end
+strikes = strikes + 1
+local block = math.min(base * 2 ^ (strikes - 1), tonumber(ARGV[2]))
+redis.call('HSET', KEYS[1], 'strikes', tostring(strikes), 'blocked_until', tostring(now + block))
+redis.call('EXPIRE', KEYS[1], tonumber(ARGV[3]))
+return tostring(block) .. ':' .. tostring(strikes)
+"""
+
+
+@dataclass(frozen=True)
+class Backoff:
+    """What a 429 without a hint did to the account's budget."""
+
+    seconds: float  # the key is blocked this long from now
+    strikes: int  # such 429s in a row, this one included
+
+
 # KEYS[1] meta hash. ARGV[1] block seconds from now (or "" for none),
 # ARGV[2] ttl, ARGV[3..] field, value pairs to set ("" value deletes the field).
 _OBSERVE = """
@@ -181,6 +225,43 @@ def _header(headers: Mapping[str, str], name: str) -> str | None:
     return None
 
 
+log = logging.getLogger(__name__)
+
+# Redis cannot be reached (refused, gone, timed out, still loading after a restart).
+_UNREACHABLE = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
+UNREACHABLE_MESSAGE = "The rate limiter (Redis) is unreachable."
+
+
+def _unreachable_is_transient[**P, R](method: Callable[P, R]) -> Callable[P, R]:
+    """Redis down is a transient error: the worker backs off and retries the step, as
+    for a repository that does not answer, instead of failing it as unexpected."""
+
+    @functools.wraps(method)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return method(*args, **kwargs)
+        except _UNREACHABLE as exc:
+            raise TransientError(UNREACHABLE_MESSAGE) from exc
+
+    return wrapper
+
+
+def _unreachable_is_skipped[**P, R](method: Callable[P, R | None]) -> Callable[P, R | None]:
+    """For ``observe``, which runs after the request went out: its reply stands (made
+    to look failed, a write would be redone and its audit row lost), only the server's
+    hint about its limits is dropped; the next ``acquire`` fails while Redis is down."""
+
+    @functools.wraps(method)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R | None:
+        try:
+            return method(*args, **kwargs)
+        except _UNREACHABLE as exc:
+            log.warning("rate-limit headers not recorded: %s (%s)", UNREACHABLE_MESSAGE, exc)
+            return None
+
+    return wrapper
+
+
 class Limiter:
     """Sliding-log limits per key, several windows each, shared through Redis."""
 
@@ -188,6 +269,7 @@ class Limiter:
         self.redis = redis_client
         self._acquire = redis_client.register_script(_ACQUIRE)
         self._observe = redis_client.register_script(_OBSERVE)
+        self._backoff = redis_client.register_script(_BACKOFF)
 
     @staticmethod
     def _meta_key(key: str) -> str:
@@ -198,6 +280,7 @@ class Limiter:
     def _window_key(key: str, seconds: int) -> str:
         return f"ratelimit:{{{key}}}:{seconds}s"
 
+    @_unreachable_is_transient
     def acquire(
         self, key: str, windows: Iterable[RateWindow], *, priority: Priority = Priority.INTERACTIVE
     ) -> float:
@@ -214,6 +297,7 @@ class Limiter:
             args += [limit, seconds]
         return float(self._acquire(keys=keys, args=args))
 
+    @_unreachable_is_skipped
     def observe(
         self,
         key: str,
@@ -221,13 +305,15 @@ class Limiter:
         *,
         status: int,
         headers: Mapping[str, str],
-    ) -> None:
+    ) -> Backoff | None:
         """Adapt to what the server said about its limits (notes-zenodo.md §1.9).
 
         * ``X-RateLimit-Limit`` below a configured window's limit shrinks that window;
           a later higher value restores it, never beyond the configured limit.
         * ``X-RateLimit-Remaining: 0`` blocks the key until ``X-RateLimit-Reset``.
         * 429/503 with ``Retry-After`` (seconds or HTTP date) blocks the key until then.
+        * A 429 with neither blocks the key with a backoff that doubles while such 429s
+          keep coming (returned, so the error can say how long and why).
         """
         pairs = _windows(windows)
         server_now = _server_now(headers)
@@ -246,11 +332,32 @@ class Limiter:
         if status in (429, 503):
             retry_after = parse_retry_after(_header(headers, "Retry-After"), now=server_now)
             if retry_after is None and status == 429:
-                # a 429 without a hint: a moving window frees a slot within its length
-                retry_after = reset_in if reset_in is not None else float(pairs[0][1])
+                retry_after = reset_in
+                if retry_after is None:
+                    self._store(key, pairs, block, fields)
+                    return self._back_off(key, pairs)
             if retry_after is not None:
                 block = max(block or 0.0, retry_after)
+        if status < 400:
+            # the server took a request: hintless 429s since were not "in a row"
+            fields += ["strikes", ""]
+        self._store(key, pairs, block, fields)
+        return None
 
+    def _back_off(self, key: str, pairs: list[tuple[int, int]]) -> Backoff:
+        # a moving window frees a slot within its length: never wait longer than that first
+        base = min(BACKOFF_BASE_SECONDS, float(min(s for _, s in pairs)))
+        reply = _text(
+            self._backoff(
+                keys=[self._meta_key(key)], args=[base, BACKOFF_MAX_SECONDS, META_TTL_SECONDS]
+            )
+        )
+        seconds, _, strikes = reply.partition(":")
+        return Backoff(float(seconds), int(float(strikes or 1)))
+
+    def _store(
+        self, key: str, pairs: list[tuple[int, int]], block: float | None, fields: list[str]
+    ) -> None:
         if block is None and not fields:
             return
         # a server's reset beyond its longest window is a clock problem, not a limit
@@ -261,6 +368,14 @@ class Limiter:
             args=["" if block is None else block, META_TTL_SECONDS, *fields],
         )
 
+    def paused_by_server(self, key: str) -> bool:
+        """True while the server's own signal (a 429, Retry-After, a reset) blocks ``key``,
+        rather than our count of its windows."""
+        seconds_now, micros = self.redis.time()
+        blocked = self.redis.hget(self._meta_key(key), "blocked_until")
+        return float(_text(blocked or "0")) > int(seconds_now) + int(micros) / 1_000_000
+
+    @_unreachable_is_transient
     def usage(self, key: str, windows: Iterable[RateWindow]) -> list[dict[str, Any]]:
         """Per window: limit, seconds, used, remaining, resets_in, blocked, blocked_until.
 
@@ -363,4 +478,7 @@ def _window_for(
 @cache
 def get_limiter() -> Limiter:
     """The process-wide limiter on ``settings.REDIS_URL`` (``redis://`` or ``unix://``)."""
-    return Limiter(redis.Redis.from_url(settings.REDIS_URL))
+    # Timeouts: a Redis that hangs (rather than refusing) must not hang pages and workers.
+    return Limiter(
+        redis.Redis.from_url(settings.REDIS_URL, socket_timeout=5, socket_connect_timeout=3)
+    )

@@ -162,8 +162,16 @@ def account_edit(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 @login_required
 def account_verify(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     account = access.get_account_for(request.user, pk)
-    lifecycle.verify_account(account, user=request.user)
-    messages.info(request, f"Checking the token of {account.label}…")
+    if lifecycle.verify_account(account, user=request.user):
+        messages.info(request, f"Checking the token of {account.label}…")
+    else:
+        # One check at a time: a second click sends nothing (a repository may count each
+        # refused request as a failed login).
+        messages.info(
+            request,
+            f"A check of {account.label} is already under way; its result shows here in a "
+            "moment. Nothing more was sent.",
+        )
     return redirect("accounts")
 
 

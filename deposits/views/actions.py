@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from deposits import access, lifecycle
+from deposits.lifecycle.states import QueueUnreachable
 from deposits.models import Action, Target
 from deposits.repositories import registry
 
@@ -77,9 +78,19 @@ def target_action(request: HtmxHttpRequest, pk: int, action: str) -> HttpRespons
         lifecycle.request(target, chosen, user=request.user)
     except lifecycle.NotAllowed as exc:
         messages.error(request, str(exc))
+    except QueueUnreachable:
+        messages.warning(request, queued_while_down(f"{spec.label}: queued", target))
     else:
         messages.success(request, f"{spec.label}: queued for {target.account.label}.")
     return _card_or_page(request, target)
+
+
+def queued_while_down(what: str, target: Target) -> str:
+    """The request is committed (the target is queued) but its task was not sent."""
+    return (
+        f"{what} for {target.account.label}. The workers cannot be reached right now "
+        "(the task queue is down): it starts by itself when they are back. Nothing was lost."
+    )
 
 
 @require_POST
@@ -90,6 +101,8 @@ def target_retry(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         lifecycle.retry(target, user=request.user)
     except lifecycle.NotAllowed as exc:
         messages.error(request, str(exc))
+    except QueueUnreachable:
+        messages.warning(request, queued_while_down("Retry: queued", target))
     else:
         messages.success(request, f"Trying {target.account.label} again.")
     return _card_or_page(request, target)

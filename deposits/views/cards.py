@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from deposits import lifecycle
@@ -70,6 +71,9 @@ class Progress:
     bytes_sent: int
     bytes_total: int
     percent: int | None
+    # Why nothing moves right now (the rate budget, a 429) and when it moves again
+    waiting: str = ""
+    next_attempt_at: datetime | None = None
 
 
 @dataclass
@@ -156,6 +160,8 @@ def _progress(target: Target, step: str) -> Progress | None:
         bytes_sent=sent,
         bytes_total=total,
         percent=min(100, sent * 100 // total) if total else None,
+        waiting=str(data.get("waiting") or ""),
+        next_attempt_at=target.next_attempt_at if data.get("waiting") else None,
     )
 
 

@@ -22,6 +22,7 @@ from deposits.models import Deposit, Event, State, Target
 from deposits.uploads import files_locked_reason
 
 from .cards import target_card
+from .files import file_rows
 from .panels import panels
 from .request import HtmxHttpRequest
 from .versions import can_delete
@@ -75,7 +76,7 @@ def page_context(
         "slots": editor.slots(placed, "files", ""),
         "cards": [target_card(t) for t in targets],
         "panels": panels(targets),
-        "files": list(deposit.files.all()),
+        "files": file_rows(deposit),
         "files_locked": files_locked_reason(deposit),
         "metadata_locked": metadata_locked_reason(targets),
         "published_note": published_note(targets),

@@ -16,7 +16,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from deposits import access, lifecycle, uploads
 from deposits.forms.metadata import Slot, place_problems
-from deposits.models import Deposit, DepositFile
+from deposits.models import Deposit, DepositFile, RemoteFile, State
+from deposits.repositories.base import FileState
 
 from .request import HtmxHttpRequest
 
@@ -29,10 +30,26 @@ def files_context(deposit: Deposit) -> dict[str, object]:
     placed = place_problems(lifecycle.problems_by_field(deposit), ["files"])
     return {
         "deposit": deposit,
-        "files": list(deposit.files.all()),
+        "files": file_rows(deposit),
         "files_locked": uploads.files_locked_reason(deposit),
         "slots": {"files": Slot("files", [], placed.get("files", []))},
     }
+
+
+def file_rows(deposit: Deposit) -> list[DepositFile]:
+    """The deposit's files, each with ``send_errors``: why a repository that gave up was
+    not sent it (a damaged stored copy says so here, next to the file to upload again)."""
+    files = list(deposit.files.all())
+    failed = RemoteFile.objects.filter(
+        file__in=files, status=FileState.FAILED, target__state=State.FAILED
+    ).exclude(last_error="")
+    errors: dict[int, list[str]] = {}
+    for file_id, message in failed.values_list("file_id", "last_error"):
+        if message not in errors.setdefault(file_id, []):
+            errors[file_id].append(message)
+    for dfile in files:
+        dfile.send_errors = errors.get(dfile.pk, [])  # type: ignore[attr-defined]
+    return files
 
 
 @require_GET
@@ -126,7 +143,7 @@ def upload_chunk(request: HtmxHttpRequest, uid: UUID) -> JsonResponse:
     """GET: how far the upload got. PUT: the next bytes, with ``Content-Range``."""
     dfile = access.get_file_for(request.user, uid)
     if request.method == "GET":
-        dfile.received = uploads.staged_bytes(dfile) if dfile.status == "receiving" else dfile.size
+        dfile.received = uploads.resume_point(dfile) if dfile.status == "receiving" else dfile.size
         return JsonResponse(_file_json(dfile))
     match = CONTENT_RANGE_RE.match(request.headers.get("Content-Range", ""))
     if not match:

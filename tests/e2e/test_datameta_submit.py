@@ -121,15 +121,15 @@ def test_a_checksum_mismatch_fails_then_succeeds_once_the_file_is_fixed(
     live_system.start_worker()
     account = linked_account(live_system, team)
     target = samples_target(team, account, member)
-    # The stored copy changes after it was hashed: DataMeta receives other bytes (409).
+    # The stored copy changes after it was hashed: the portal notices before sending it.
     damaged = target.deposit.files.get(name="CD34_R1.fastq.gz")
     Path(damaged.blob.path).write_bytes(b"X" * damaged.size)
 
     lifecycle.request(target, Action.PUBLISH, user=member)
     wait_for_state(target, {State.PUBLISHED, State.FAILED})
     assert target.state == State.FAILED
-    assert "CD34_R1.fastq.gz" in target.last_error
-    assert "Upload the file to the deposit again" in target.last_error
+    assert "The portal's copy of “CD34_R1.fastq.gz” is damaged" in target.last_error
+    assert "upload it again" in target.last_error
 
     # The person uploads the file again and retries: the damaged staged copy is replaced.
     damaged.delete()

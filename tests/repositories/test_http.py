@@ -249,6 +249,9 @@ class _FixedLimiter:
     def observe(self, key: str, windows: Any, *, status: int, headers: Any) -> None:
         self.observed.append((status, dict(headers)))
 
+    def paused_by_server(self, key: str) -> bool:
+        return False
+
 
 def _client_with(connector, limiter, **kw):
     return HttpClient(
@@ -600,3 +603,31 @@ def test_an_upload_the_server_takes_too_slowly_is_given_up(hostile_client, setti
         client.upload("PUT", "files/b/slow.bin", fileobj=io.BytesIO(b"z" * size), size=size)
     assert time.monotonic() - started < 8
     assert "did not finish the exchange within 2 s" in caught.value.message
+
+
+def test_a_429_without_retry_after_says_so_and_how_long_the_account_pauses(
+    connector, limiter, limiter_key
+):
+    client = HttpClient(
+        base_url=BASE,
+        token=TOKEN,
+        label=connector.label,
+        parse_error=connector.parse_error,
+        limiter=limiter,
+        limiter_key=limiter_key,
+        windows=list(connector.default_rate_windows),
+        allowed_hosts=["zenodo.org"],
+    )
+    with responses.RequestsMock() as rsps:
+        rsps.post(f"{BASE}/deposit/depositions", status=429, body="Too many requests")
+        with pytest.raises(RateLimited) as caught:
+            client.request("POST", "deposit/depositions", json={})
+        assert caught.value.retry_after == 2
+        assert "did not say when to try again (no Retry-After)" in caught.value.message
+        assert "pauses 2 s" in caught.value.message
+        # every other request of the account waits, and says why
+        with pytest.raises(RateLimited) as waiting:
+            client.request("GET", "deposit/depositions")
+        assert len(rsps.calls) == 1
+    assert "asked the portal to slow down" in waiting.value.message
+    assert 1 < (waiting.value.retry_after or 0) <= 2

@@ -8,7 +8,9 @@ import time
 
 import redis
 
+from deposits.repositories import limiter as limiter_module
 from deposits.repositories.limiter import (
+    Backoff,
     Limiter,
     RateWindow,
     budget,
@@ -231,3 +233,65 @@ def test_parse_retry_after():
 
 def test_get_limiter_is_cached():
     assert get_limiter() is get_limiter()
+
+
+# A 429 that says nothing about when to come back (issue 9 item 9): back off, doubling.
+SECOND = [RateWindow(50, 1), RateWindow(1000, 3600)]
+
+
+def _hintless_429(limiter: Limiter, key: str, windows: list[RateWindow]) -> Backoff | None:
+    return limiter.observe(key, windows, status=429, headers={})
+
+
+def test_a_429_without_a_hint_pauses_the_account_briefly(limiter, limiter_key):
+    backoff = _hintless_429(limiter, limiter_key, MINUTE)
+    assert backoff == Backoff(2.0, 1)
+    assert 1.5 < limiter.acquire(limiter_key, MINUTE) <= 2
+    assert limiter.paused_by_server(limiter_key)
+    # never longer than the shortest window, which frees a slot within its length
+    assert _hintless_429(limiter, f"{limiter_key}-s", SECOND) == Backoff(1.0, 1)
+    limiter.reset(f"{limiter_key}-s", SECOND)
+
+
+def test_hintless_429s_in_a_row_back_off_doubling_up_to_a_ceiling(
+    limiter, limiter_key, monkeypatch
+):
+    monkeypatch.setattr(limiter_module, "BACKOFF_MAX_SECONDS", 3.0)
+    delays = []
+    for _ in range(4):
+        backoff = _hintless_429(limiter, limiter_key, SECOND)
+        assert backoff is not None
+        delays.append((backoff.seconds, backoff.strikes))
+        time.sleep(backoff.seconds + 0.05)  # the pause ends; the next request is a 429 again
+    assert delays == [(1.0, 1), (2.0, 2), (3.0, 3), (3.0, 4)]
+
+
+def test_429s_from_requests_already_in_flight_are_one_strike(limiter, limiter_key):
+    """Several workers' requests were on the wire when the first 429 came back: their
+    429s are the same signal, not a reason to back off further."""
+    first = _hintless_429(limiter, limiter_key, SECOND)
+    again = [_hintless_429(limiter, limiter_key, SECOND) for _ in range(3)]
+    assert first == Backoff(1.0, 1)
+    assert all(b is not None and b.strikes == 1 and b.seconds <= 1.0 for b in again)
+
+
+def test_after_a_quiet_spell_the_backoff_starts_again(limiter, limiter_key):
+    assert _hintless_429(limiter, limiter_key, SECOND) == Backoff(1.0, 1)
+    time.sleep(1.05)
+    assert _hintless_429(limiter, limiter_key, SECOND) == Backoff(2.0, 2)
+    time.sleep(2 + 1.2)  # the pause ended more than a window ago with no 429 since
+    assert _hintless_429(limiter, limiter_key, SECOND) == Backoff(1.0, 1)
+
+
+def test_a_429_with_retry_after_is_not_a_backoff(limiter, limiter_key):
+    assert limiter.observe(limiter_key, MINUTE, status=429, headers={"Retry-After": "5"}) is None
+    assert not limiter.observe(limiter_key, MINUTE, status=200, headers={})
+
+
+def test_a_request_taken_between_hintless_429s_resets_the_backoff(limiter, limiter_key):
+    """DataMeta's proxy answers a stray 429 now and then, never with Retry-After: one
+    that follows a success is a first strike again, not a reason to wait longer."""
+    assert _hintless_429(limiter, limiter_key, SECOND) == Backoff(1.0, 1)
+    time.sleep(1.05)
+    assert limiter.observe(limiter_key, SECOND, status=201, headers={}) is None
+    assert _hintless_429(limiter, limiter_key, SECOND) == Backoff(1.0, 1)

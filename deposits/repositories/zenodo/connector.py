@@ -20,6 +20,7 @@ from urllib.parse import quote
 from deposits import metadata as md
 
 from ..base import (
+    MARKER,
     ActionSpec,
     ChecksumMismatch,
     Connector,
@@ -170,6 +171,7 @@ class ZenodoConnector(Connector):
     )
     auth_header: ClassVar[tuple[str, str]] = ("Authorization", "Bearer {token}")
     actions: ClassVar[tuple[ActionSpec, ...]] = ACTIONS
+    marks_creates: ClassVar[bool] = True  # the marker goes in metadata.notes
     identifier_schemes: ClassVar[tuple[IdentifierScheme, ...]] = (
         IdentifierScheme("doi", "DOI", "https://doi.org/{value}", cited=True),
     )
@@ -277,9 +279,35 @@ class ZenodoConnector(Connector):
         )
         return Deposition.from_json(data).result("Created the Zenodo draft.")
 
+    def find_created(self, client: HttpClient, job: Job) -> StepResult | None:
+        found = self._find_marked_draft(client, job.create_marker)
+        return None if found is None else found.result("Adopted the draft a slow create made.")
+
+    def marked_drafts(self, client: HttpClient) -> list[tuple[str, str]]:
+        drafts = []
+        for item in self._recent_drafts(client):
+            notes = str((item.get("metadata") or {}).get("notes", ""))
+            marker = MARKER.search(notes)
+            if marker and not item.get("submitted") and item.get("id") is not None:
+                drafts.append((str(item["id"]), marker.group(0)))
+        return drafts
+
+    def delete_orphan(self, client: HttpClient, remote_id: str) -> None:
+        """``DELETE /deposit/depositions/:id`` of an unpublished draft (API document
+        "Delete"); one already gone is what we wanted."""
+        with contextlib.suppress(NotFound):
+            client.request("DELETE", f"deposit/depositions/{remote_id}")
+
     def _find_marked_draft(self, client: HttpClient, marker: str) -> Deposition | None:
-        """The most recent draft whose ``metadata.notes`` holds ``marker`` (API document
-        "List": ``status=draft``, ``sort=mostrecent``)."""
+        """The most recent draft whose ``metadata.notes`` holds ``marker``."""
+        for item in self._recent_drafts(client):
+            if marker in str((item.get("metadata") or {}).get("notes", "")):
+                return Deposition.from_json(item)
+        return None
+
+    def _recent_drafts(self, client: HttpClient) -> list[dict[str, Any]]:
+        """The account's most recent drafts (API document "List": ``status=draft``,
+        ``sort=mostrecent``)."""
         data = client.json(
             client.request(
                 "GET",
@@ -287,12 +315,7 @@ class ZenodoConnector(Connector):
                 params={"status": "draft", "sort": "mostrecent", "size": MARKER_SEARCH_SIZE},
             )
         )
-        for item in data if isinstance(data, list) else []:
-            if isinstance(item, dict) and marker in str(
-                (item.get("metadata") or {}).get("notes", "")
-            ):
-                return Deposition.from_json(item)
-        return None
+        return [item for item in data if isinstance(item, dict)] if isinstance(data, list) else []
 
     def _upload(self, client: HttpClient, job: Job, progress: ProgressFn) -> StepResult:
         """Send the next pending file with the bucket PUT (API document "Quickstart",
