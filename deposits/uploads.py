@@ -244,7 +244,9 @@ def _settle_resume_point(dfile: DepositFile) -> int:
 
 def _check_chunk(dfile: DepositFile, *, start: int, length: int, total: int, received: int) -> None:
     """Refuse a chunk that cannot be the next one; checked again under the lock."""
-    if dfile.status != FileStatus.RECEIVING:
+    # All bytes recorded is complete too: the request that appended the last ones may
+    # still be finishing the file (its staging file already moved into storage).
+    if dfile.status != FileStatus.RECEIVING or dfile.received >= dfile.size:
         # ``received`` at the size: the uploader sees it has nothing left to send
         raise UploadRefused(f"“{dfile.name}” is already complete.", status=409, received=dfile.size)
     _check_unlocked(dfile.deposit)

@@ -254,3 +254,19 @@ def test_a_lost_staging_file_sends_the_upload_back_to_its_start(owner: Any, depo
     assert refused.status_code == 409 and refused.json()["received"] == 0
     assert send_like_the_browser(client, url, content).json()["status"] == "ready"
     assert_stored_intact(deposit, content)
+
+
+def test_a_copy_arriving_while_the_file_is_being_finished_changes_nothing(
+    owner: Any, deposit: Any
+) -> None:
+    """The window between the last bytes being recorded and the file being marked ready:
+    its staging file is already moved into storage. A second copy of the chunk then must
+    not look like the first one of a fresh upload (CI caught it once on PostgreSQL)."""
+    content = os.urandom(CHUNK)
+    client = signed_in(owner)
+    url = announce(client, deposit, "probe.bin", len(content))
+    DepositFile.objects.filter(deposit=deposit).update(received=len(content))  # finishing
+    reply = put(client, url, content, 0, len(content))
+    assert reply.status_code == 409
+    assert reply.json()["received"] == len(content)
+    assert DepositFile.objects.get(deposit=deposit).received == len(content)
