@@ -88,6 +88,11 @@ class LiveSystem:
         self.procs: dict[str, subprocess.Popen[bytes]] = {}
 
     def _spawn(self, name: str, args: list[str]) -> subprocess.Popen[bytes]:
+        running = self.procs.get(name)
+        if running is not None and running.poll() is None:
+            # a second one under the same name would never be stopped, and would take
+            # other tests' tasks from the shared queues
+            raise RuntimeError(f"{name} is already running in this live system")
         out = open(self.logs / f"{name}.log", "ab")  # noqa: SIM115 (closed with the process)
         proc = subprocess.Popen(
             args,

@@ -20,8 +20,7 @@ pytestmark = [pytest.mark.browser]
 def test_check_now_on_a_refused_key_tries_once_and_a_relink_lifts_the_pause(
     live_system: LiveSystem, page: Any, team: Any, owner: Any
 ) -> None:
-    control(live_system, {"action": "reset", "keys": True})
-    live_system.start_worker()
+    control(live_system, {"action": "reset", "keys": True})  # the fixture's worker runs
     account = verified_account(live_system, team)
     control(live_system, {"action": "expire_keys", "user": USER})
     card = f"#account-{account.pk}"
