@@ -208,6 +208,29 @@ def _kill(proc: subprocess.Popen[bytes], *, group: bool) -> None:
         else:
             proc.kill()
     proc.wait()
+    if group:
+        _wait_group_gone(proc.pid)
+
+
+def _wait_group_gone(pgid: int, timeout: float = 2.0) -> None:
+    """Until the group's last member has exited (a server's forked worker, reparented
+    when its master died, may take a moment): its sockets, and ports, are free then."""
+    deadline = time.monotonic() + timeout
+    while _group_alive(pgid) and time.monotonic() < deadline:
+        time.sleep(0.02)
+
+
+def _group_alive(pgid: int) -> bool:
+    """Whether a process of group ``pgid`` still runs (zombies hold no sockets and, in a
+    container without an init that reaps them, may stay for good: they do not count)."""
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            state, _ppid, group = stat.read_text().rsplit(")", 1)[1].split()[:3]
+        except (OSError, ValueError):
+            continue  # gone meanwhile, or not Linux's format
+        if int(group) == pgid and state != "Z":
+            return True
+    return False
 
 
 def banner(url: str, sandbox_urls: dict[str, str]) -> str:
