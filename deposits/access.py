@@ -9,7 +9,7 @@ from uuid import UUID
 
 from django.contrib.auth.models import AnonymousUser, User
 from django.core.exceptions import PermissionDenied
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.shortcuts import get_object_or_404
 
 from deposits.models import Deposit, DepositFile, LinkedAccount, Membership, Role, Target, Team
@@ -76,8 +76,8 @@ def admin_team_ids(user: AnyUser) -> set[int]:
     """The teams whose shared things (linked accounts, policy) ``user`` may change."""
     if not user.is_authenticated:
         return set()
-    if user.is_superuser:
-        return set(teams_for(user).values_list("pk", flat=True))
+    if user.is_superuser:  # the site's operators: every team, as in the Django admin
+        return set(Team.objects.values_list("pk", flat=True))
     return set(
         Membership.objects.filter(user=user, role=Role.ADMIN).values_list("team_id", flat=True)
     )
@@ -91,3 +91,45 @@ def require_admin(user: AnyUser, team: Team, what: str) -> None:
     names = ", ".join(sorted(m.user.get_full_name() or m.user.username for m in admins))
     ask = f" Ask an admin ({names})." if names else " The team has no admin yet."
     raise PermissionDenied(f"Only an admin of {team} can {what}.{ask}")
+
+
+# --------------------------------------------------------------------------- curation
+
+
+def curator_team_ids(user: AnyUser) -> set[int]:
+    """The teams whose deposits ``user`` may review: where they are a curator or an admin,
+    or a member of a team whose policy lets members review. A superuser reviews all."""
+    if not user.is_authenticated or not user.is_active:
+        return set()
+    if user.is_superuser:
+        return set(Team.objects.values_list("pk", flat=True))
+    return set(
+        Membership.objects.filter(user=user)
+        .filter(Q(role__in=[Role.CURATOR, Role.ADMIN]) | Q(team__members_review=True))
+        .values_list("team_id", flat=True)
+    )
+
+
+def can_review(user: AnyUser, team: Team | int) -> bool:
+    team_id = team if isinstance(team, int) else team.pk
+    return team_id in curator_team_ids(user)
+
+
+def reviewable_deposits_for(user: AnyUser) -> QuerySet[Deposit]:
+    """Deposits a curator may open for review (their teams'; a superuser's: all)."""
+    return Deposit.objects.filter(team_id__in=curator_team_ids(user))
+
+
+def get_deposit_for_review(user: AnyUser, pk: int) -> Deposit:
+    """The deposit, for someone who may review it; 404 otherwise (ids reveal nothing)."""
+    return get_object_or_404(reviewable_deposits_for(user).select_related("team"), pk=pk)
+
+
+def require_reviewer(user: AnyUser, team: Team) -> None:
+    """Refuse (403, saying who can) unless ``user`` may review ``team``'s deposits."""
+    if can_review(user, team):
+        return
+    raise PermissionDenied(
+        f"Only a curator or an admin of {team} can review its deposits"
+        + ("." if not team.members_review else ", or any member.")
+    )

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from deposits import lifecycle
+from deposits import lifecycle, notifications
 from deposits.models import AccountStatus, LinkedAccount
 from deposits.models.accounts import CheckState
 from deposits.repositories.limiter import Priority
@@ -91,3 +91,15 @@ def sweep_orphans() -> int:
     from deposits.lifecycle.watchdog import sweep_orphans as sweep
 
     return sweep()
+
+
+@shared_task(name="deposits.tasks.send_notification_emails", acks_late=True, ignore_result=True)
+def send_notification_emails(ids: list[int]) -> int:
+    """The e-mails of new notifications (each claimed, so sent once)."""
+    return notifications.send_emails(ids)
+
+
+@shared_task(name="deposits.tasks.send_pending_emails", ignore_result=True)
+def send_pending_emails() -> int:
+    """Every minute: e-mails whose task never came (the broker was down) or failed."""
+    return notifications.send_pending_emails()

@@ -330,7 +330,38 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": ORPHAN_SWEEP_EVERY_SECONDS,
         "options": {"queue": "background"},
     },
+    "send-pending-emails": {
+        "task": "deposits.tasks.send_pending_emails",
+        "schedule": 60.0,
+        "options": {"queue": "background"},
+    },
 }
+
+# Notification e-mails, sent by workers: printed to the worker's log in the demo (the
+# console backend); SMTP through EMAIL_HOST when set, and in production (a local mail
+# server on port 25 when EMAIL_HOST is not set). Links in them start with PORTAL_BASE_URL
+# (where people reach the portal). Django's MAILERS, not the deprecated EMAIL_* settings.
+PORTAL_BASE_URL = (env("PORTAL_BASE_URL", "http://127.0.0.1:8000") or "").rstrip("/")
+_email_host = env("EMAIL_HOST")
+_email_ssl = env_bool("EMAIL_USE_SSL", False)  # port 465; otherwise STARTTLS on 587
+_email_port = "465" if _email_ssl else "587" if _email_host else "25"
+MAILERS = {
+    "default": {
+        "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+        "OPTIONS": {
+            "host": _email_host or "localhost",
+            "port": int(env("EMAIL_PORT", _email_port) or _email_port),
+            "username": env("EMAIL_HOST_USER", "") or "",
+            "password": env("EMAIL_HOST_PASSWORD", "") or "",
+            "use_tls": env_bool("EMAIL_USE_TLS", bool(_email_host) and not _email_ssl),
+            "use_ssl": _email_ssl,
+            "timeout": 30,  # an SMTP server that stops answering does not hold a worker
+        },
+    }
+    if _email_host or PRODUCTION
+    else {"BACKEND": "django.core.mail.backends.console.EmailBackend"}
+}
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "Deposit portal <noreply@localhost>")
 
 LOGGING = {
     "version": 1,

@@ -52,6 +52,13 @@ def member(team):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
+def curator(team):  # type: ignore[no-untyped-def]
+    """Grace, a curator of the team (not staff: the admin's tests make their own)."""
+    user = UserFactory(username="grace", first_name="Grace", last_name="Hopper")
+    return MembershipFactory(team=team, role="curator", user=user).user
+
+
+@pytest.fixture
 def stranger(db):  # type: ignore[no-untyped-def]
     """Member of another team only."""
     other = TeamFactory(name="Lab B", slug="lab-b")

@@ -7,7 +7,7 @@ from typing import Any
 
 from django import forms
 
-from deposits.models import LinkedAccount
+from deposits.models import LinkedAccount, ReviewRule
 from deposits.repositories import registry
 from deposits.repositories.limiter import RateWindow
 
@@ -63,6 +63,12 @@ class AccountForm(forms.Form):
         label="Rate limits",
         required=False,
         help_text="Requests per window, e.g. 100/60s, 5000/3600s. Empty: the repository's default.",
+    )
+    review = forms.ChoiceField(
+        label="Curator's approval",
+        choices=ReviewRule.choices,
+        required=False,
+        help_text="Whether publishing through this account waits for a curator's approval.",
     )
 
     def __init__(

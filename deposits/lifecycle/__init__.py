@@ -16,12 +16,14 @@ from .accounts import (
     verify_account,
     verify_now,
 )
+from .describing import save_metadata
 from .drafts import (
     add_target,
     allowed_actions,
     edit_locked_reason,
     offered_actions,
     problems_by_field,
+    queue_action,
     remote_phase,
     remove_target,
     request,
@@ -30,11 +32,13 @@ from .drafts import (
     set_target_options,
     step_label,
 )
+from .policy import REVIEWED_ACTIONS, needs_review
 from .reconciler import poll_published, published_targets_to_poll, reconcile
 from .states import Conflict, NotAllowed, User, record_event, transition
 from .worker import Outcome, advance
 
 __all__ = [
+    "REVIEWED_ACTIONS",
     "Conflict",
     "NotAllowed",
     "Outcome",
@@ -47,10 +51,12 @@ __all__ = [
     "check_base_url",
     "edit_locked_reason",
     "link_account",
+    "needs_review",
     "offered_actions",
     "poll_published",
     "problems_by_field",
     "published_targets_to_poll",
+    "queue_action",
     "reconcile",
     "record_event",
     "refresh_schema_now",
@@ -60,6 +66,7 @@ __all__ = [
     "request_check",
     "retry",
     "revalidate",
+    "save_metadata",
     "set_target_options",
     "step_label",
     "transition",

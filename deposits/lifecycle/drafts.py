@@ -28,6 +28,7 @@ from deposits.repositories.base import (
     RemoteRecord,
 )
 
+from .policy import REVIEWED_ACTIONS, needs_review
 from .states import NotAllowed, User, enqueue, record_event, transition
 
 
@@ -73,10 +74,11 @@ def revalidate(deposit: Deposit) -> None:
             )
 
 
-def edit_locked_reason(targets: Iterable[Target], what: str) -> str:
+def edit_locked_reason(targets: Iterable[Target], what: str, *, reviewer: bool = False) -> str:
     """Why the deposit's ``what`` ("files", "metadata", "samples") cannot change now, or "".
 
     A worker sending the deposit, or a curator reviewing it, must see what they were given.
+    A ``reviewer`` (who may review the deposit's team) may still change it under review.
     """
     targets = list(targets)
     for target in targets:
@@ -86,7 +88,7 @@ def edit_locked_reason(targets: Iterable[Target], what: str) -> str:
                 "again once it has finished."
             )
     for target in targets:
-        if target.state in (State.AWAITING_REVIEW, State.APPROVED):
+        if not reviewer and target.state in (State.AWAITING_REVIEW, State.APPROVED):
             return (
                 f"A curator is reviewing this deposit for {target.account.label}: its {what} "
                 "can change again once they approve it or return it to you."
@@ -156,10 +158,12 @@ def offered_actions(target: Target) -> list[ActionSpec]:
     if target.in_flight:
         return []
     connector = registry.get(target.account.kind)
+    reviewed = needs_review(target)
     return [
         spec
         for spec in connector.offered(remote_phase(target))
         if target.state in LOCAL_STATES[Action(spec.action)]
+        and not (reviewed and Action(spec.action) in REVIEWED_ACTIONS)
     ]
 
 
@@ -170,6 +174,11 @@ def allowed_actions(target: Target) -> list[Action]:
 def request(target: Target, action: str, *, user: User) -> Target:
     """Queue ``action`` for a worker, after checking it can happen now."""
     action = Action(action)
+    if action in REVIEWED_ACTIONS and needs_review(target):
+        raise NotAllowed(
+            f"Publishing to {target.account.label} needs a curator's approval first (the "
+            "team's review policy): submit the deposit for review."
+        )
     if action not in allowed_actions(target):
         raise NotAllowed(_why_not(target, action))
     spec = registry.get(target.account.kind).action_spec(action)
@@ -190,12 +199,18 @@ def request(target: Target, action: str, *, user: User) -> Target:
             f"The linked account {target.account} needs relinking: its token failed or "
             "expired. Update the token on the Linked accounts page, then try again."
         )
+    queue_action(target, action, user=user, message=f"{action.label} requested")
+    return target
+
+
+def queue_action(target: Target, action: Action, *, user: User, message: str) -> None:
+    """Queue ``action`` for a worker (its checks done: ``request``, or a curator's approval)."""
     with transaction.atomic():
         transition(
             target,
             State.QUEUED,
             user=user,
-            message=f"{action.label} requested",
+            message=message,
             action=action,
             steps=[],
             step_index=0,
@@ -207,7 +222,6 @@ def request(target: Target, action: str, *, user: User) -> Target:
             next_attempt_at=None,
         )
         enqueue(target.pk)
-    return target
 
 
 def retry(target: Target, *, user: User) -> Target:

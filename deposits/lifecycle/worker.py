@@ -20,6 +20,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from deposits import notifications
 from deposits.models import (
     AccountStatus,
     Action,
@@ -425,18 +426,20 @@ def _fail(
 ) -> None:
     target.refresh_from_db()
     remote = [p.as_dict() for p in (problems or [])]
-    transition(
-        target,
-        State.FAILED,
-        actor_label="worker",
-        message=message,
-        last_error=message,
-        retryable=retryable,
-        problems=_portal_problems(target) + remote,
-        lease_token="",
-        lease_until=None,
-        next_attempt_at=None,
-    )
+    with transaction.atomic():
+        transition(
+            target,
+            State.FAILED,
+            actor_label="worker",
+            message=message,
+            last_error=message,
+            retryable=retryable,
+            problems=_portal_problems(target) + remote,
+            lease_token="",
+            lease_until=None,
+            next_attempt_at=None,
+        )
+        notifications.target_finished(target)  # the author and followers are told
 
 
 def _finish(target: Target, token: str) -> Outcome:
@@ -545,4 +548,6 @@ def _published(target: Target) -> None:
         message = f"Published: {latest.scheme.upper()} {latest.value}" if latest else "Published"
         fields["published_at"] = timezone.now()
         fields["published_version"] = published_snapshot(target)
-    transition(target, State.PUBLISHED, actor_label="worker", message=message, **fields)
+    with transaction.atomic():
+        transition(target, State.PUBLISHED, actor_label="worker", message=message, **fields)
+        notifications.target_finished(target)  # the author and followers are told

@@ -24,6 +24,14 @@ class CheckState(models.TextChoices):
     RUNNING = "running", "Checking"
 
 
+class ReviewRule(models.TextChoices):
+    """Whether publishing through one linked account needs a curator's approval."""
+
+    TEAM = "", "As the team's policy says"
+    REQUIRED = "required", "Always needs approval"
+    NOT_REQUIRED = "not_required", "Never needs approval"
+
+
 class LinkedAccount(models.Model):
     """A team's credentials for one repository instance."""
 
@@ -49,6 +57,9 @@ class LinkedAccount(models.Model):
         max_length=8, choices=CheckState.choices, default=CheckState.IDLE, blank=True
     )
     check_requested_at = models.DateTimeField(null=True, blank=True)
+    review = models.CharField(
+        max_length=16, choices=ReviewRule.choices, default=ReviewRule.TEAM, blank=True
+    )
     # [{"limit": 100, "seconds": 60}, {"limit": 5000, "seconds": 3600}]; empty = kind default
     rate_windows = models.JSONField(default=list, blank=True)
     settings = models.JSONField(default=dict, blank=True)

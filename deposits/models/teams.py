@@ -7,6 +7,23 @@ from django.db import models
 class Team(models.Model):
     name = models.CharField(max_length=200)
     slug = models.SlugField(unique=True)
+    # Review policy (``lifecycle.review``): whether publishing needs a curator's approval
+    # (each linked account may say otherwise), whether an author may approve their own
+    # deposit, and whether plain members may review (open the queue, approve, return).
+    review_required = models.BooleanField(
+        default=False,
+        help_text="Publishing to this team's repositories needs a curator's approval first "
+        "(each linked account can override this).",
+    )
+    self_approval = models.BooleanField(
+        default=False,
+        help_text="A curator may approve a deposit they submitted themselves.",
+    )
+    members_review = models.BooleanField(
+        default=False,
+        help_text="Members (not only curators and admins) may open the review queue, "
+        "approve and return deposits.",
+    )
     created = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -23,6 +23,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from deposits import access, lifecycle
 from deposits.forms import AccountForm
 from deposits.forms.accounts import format_windows
+from deposits.lifecycle.teams import set_account_review
 from deposits.models import LinkedAccount
 
 from .cards import account_card
@@ -62,6 +63,7 @@ def account_list(request: HtmxHttpRequest) -> HttpResponse:
         .order_by("team__name", "label")
     )
     teams = access.teams_for(request.user)
+    managed = access.admin_team_ids(request.user)
     return render(
         request,
         "accounts.html",
@@ -69,7 +71,8 @@ def account_list(request: HtmxHttpRequest) -> HttpResponse:
             "cards": [(account_card(a, a.target_count), key_expiry(a)) for a in accounts],
             "has_team": teams.exists(),
             "many_teams": teams.count() > 1,
-            "manageable": access.admin_team_ids(request.user),
+            "manageable": managed,
+            "policy_teams": [t for t in teams if t.pk in managed],
         },
     )
 
@@ -117,6 +120,7 @@ def account_new(request: HtmxHttpRequest) -> HttpResponse:
                 rate_windows=data["rate_windows"] or None,
                 user=request.user,
             )
+            set_account_review(account, user=request.user, rule=data["review"])
         except lifecycle.NotAllowed as exc:
             form.add_error(None, str(exc))
         else:
@@ -137,6 +141,7 @@ def account_edit(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         "rate_windows": format_windows(
             account.effective_rate_windows() if account.rate_windows else []
         ),
+        "review": account.review,
     }
     form = AccountForm(request.POST or None, initial=initial, account=account)
     if request.method == "POST" and form.is_valid():
@@ -150,6 +155,7 @@ def account_edit(request: HtmxHttpRequest, pk: int) -> HttpResponse:
                 token=data["token"] or None,
                 rate_windows=data["rate_windows"],
             )
+            set_account_review(account, user=request.user, rule=data["review"])
         except lifecycle.NotAllowed as exc:
             form.add_error(None, str(exc))
         else:

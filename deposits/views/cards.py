@@ -9,6 +9,7 @@ from typing import Any
 from deposits import lifecycle
 from deposits import metadata as md
 from deposits.forms.metadata import field_label
+from deposits.lifecycle.review import reviewed_action
 from deposits.lifecycle.versions import unsent_changes
 from deposits.links import identifier_link, safe_link
 from deposits.metadata.changes import FileChange
@@ -134,6 +135,8 @@ class TargetCard:
     changes: VersionChanges | None = None  # None: never published
     draft_url: str = ""  # the open new-version draft on the repository
     events: list[Event] = field(default_factory=list)
+    # Publishing is what comes next, and it waits for a curator's approval.
+    needs_approval: bool = False
 
     @property
     def pk(self) -> int:
@@ -243,6 +246,7 @@ def target_card(target: Target) -> TargetCard:
         if phase == RemotePhase.VERSION_DRAFT
         else "",
         events=list(target.events.select_related("actor")[:EVENTS_SHOWN]),
+        needs_approval=reviewed_action(target) is not None and lifecycle.needs_review(target),
     )
 
 

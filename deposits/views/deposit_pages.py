@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
 from django.contrib import messages
@@ -17,18 +16,17 @@ from django_htmx.http import trigger_client_event
 from deposits import access, lifecycle
 from deposits.forms import MetadataEditor, NewDepositForm, TargetsForm
 from deposits.forms.metadata import GROUPS, LICENSES, edit_rows, place_problems
-from deposits.metadata import to_record, to_view
-from deposits.models import Deposit, Event, State, Target
+from deposits.metadata import to_record
+from deposits.models import Deposit, State, Target
 from deposits.uploads import files_locked_reason
 
 from .cards import target_card
 from .files import file_rows
 from .panels import panels
 from .request import HtmxHttpRequest
+from .review import ReviewPanel, review_panel
 from .versions import can_delete
 
-# Saves within this long of the previous one, by the same person, extend its audit line.
-EDIT_SESSION = timedelta(minutes=10)
 HISTORY_SHOWN = 20
 
 
@@ -42,8 +40,8 @@ def _editor(deposit: Deposit, data: Any = None) -> MetadataEditor:
     return MetadataEditor(data, metadata=deposit.metadata)
 
 
-def metadata_locked_reason(targets: list[Target]) -> str:
-    return lifecycle.edit_locked_reason(targets, "metadata")
+def metadata_locked_reason(targets: list[Target], *, reviewer: bool = False) -> str:
+    return lifecycle.edit_locked_reason(targets, "metadata", reviewer=reviewer)
 
 
 def published_note(targets: list[Target]) -> str:
@@ -58,7 +56,12 @@ def published_note(targets: list[Target]) -> str:
 
 
 def page_context(
-    deposit: Deposit, targets: list[Target], editor: MetadataEditor | None = None
+    deposit: Deposit,
+    targets: list[Target],
+    editor: MetadataEditor | None = None,
+    *,
+    reviewer: bool = False,
+    review: ReviewPanel | None = None,
 ) -> dict[str, Any]:
     editor = editor or _editor(deposit)
     # A target's options have their place in its repository's panel.
@@ -78,12 +81,13 @@ def page_context(
         "panels": panels(targets),
         "files": file_rows(deposit),
         "files_locked": files_locked_reason(deposit),
-        "metadata_locked": metadata_locked_reason(targets),
+        "metadata_locked": metadata_locked_reason(targets, reviewer=reviewer),
         "published_note": published_note(targets),
         "targets_form": TargetsForm(team=deposit.team, chosen=chosen),
         "history": deposit.events.filter(target=None).select_related("actor")[:HISTORY_SHOWN],
         "licenses": LICENSES,
         "can_delete": can_delete(targets),
+        "review": review or review_panel(deposit),
     }
 
 
@@ -128,7 +132,12 @@ def deposit_new(request: HtmxHttpRequest) -> HttpResponse:
 @login_required
 def deposit_page(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     deposit = access.get_deposit_for(request.user, pk)
-    return render(request, "deposit.html", page_context(deposit, _targets(deposit)))
+    reviewer = access.can_review(request.user, deposit.team)
+    # The review first: read before the cards, a decision made meanwhile shows as still
+    # open (so the panel keeps watching, and sees it), never as decided over stale cards.
+    review = review_panel(deposit)
+    context = page_context(deposit, _targets(deposit), reviewer=reviewer, review=review)
+    return render(request, "deposit.html", context)
 
 
 @require_POST
@@ -144,13 +153,22 @@ def deposit_metadata(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     row_op = request.POST.get("row", "")
     data = edit_rows(request.POST, row_op) if row_op else request.POST
     editor = _editor(deposit, data)
-    locked = metadata_locked_reason(targets)
+    # A curator may correct a deposit they review; its author waits for their answer.
+    reviewer = access.can_review(request.user, deposit.team)
+    locked = metadata_locked_reason(targets, reviewer=reviewer)
     saved = False
     if not locked and editor.is_valid():
-        _save(deposit, targets, editor, request)
-        saved = True
+        try:
+            lifecycle.save_metadata(
+                deposit, editor.to_metadata, user=request.user, reviewer=reviewer
+            )
+        except lifecycle.NotAllowed as exc:  # a worker took it since the check above
+            locked = str(exc)
+        else:
+            saved = True
+        deposit.refresh_from_db()
         targets = _targets(deposit)
-    context = page_context(deposit, targets, editor)
+    context = page_context(deposit, targets, editor, reviewer=reviewer)
     context["saved"], context["locked"] = saved, locked
     if locked:
         context["save_status"] = f"Not saved: {locked}"
@@ -182,46 +200,6 @@ def deposit_metadata(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     if saved:
         trigger_client_event(response, "deposit-changed")
     return response
-
-
-def _save(
-    deposit: Deposit, targets: list[Target], editor: MetadataEditor, request: HtmxHttpRequest
-) -> None:
-    old = deposit.metadata
-    new = editor.to_metadata(old)
-    # named as the editor names them (the fields a person changed), not by DataCite key
-    before, after = to_view(old), to_view(new)
-    changed = sorted(k for k in set(before) | set(after) if before.get(k) != after.get(k))
-    with transaction.atomic():
-        if changed:
-            deposit.metadata = new
-            deposit.save()
-            _note_edit(deposit, changed, request)
-    lifecycle.revalidate(deposit)
-
-
-def _note_edit(deposit: Deposit, changed: list[str], request: HtmxHttpRequest) -> None:
-    """One audit line per editing session, not one per keystroke pause."""
-    last = deposit.events.filter(target=None).first()
-    recent = timezone.now() - EDIT_SESSION
-    if (
-        last is not None
-        and last.kind == "metadata_edited"
-        and last.actor_id == request.user.pk
-        and last.created >= recent
-    ):
-        fields = sorted(set(last.data.get("fields", [])) | set(changed))
-        Event.objects.filter(pk=last.pk).update(
-            data={"fields": fields}, message=f"Edited {', '.join(fields)}"
-        )
-        return
-    lifecycle.record_event(
-        deposit,
-        "metadata_edited",
-        user=request.user,
-        message=f"Edited {', '.join(changed)}",
-        data={"fields": changed},
-    )
 
 
 @require_POST
