@@ -242,8 +242,9 @@ def banner(url: str, sandbox_urls: dict[str, str]) -> str:
     return f"""
   Deposit portal demo is running at {url}/
 
-    sign in as  ada   / demo   (team member)
-           or   grace / demo   (curator; the admin is at /admin/)
+    sign in as  ada   / demo   (team member: publishing needs a curator's approval)
+           or   grace / demo   (curator: the review queue, and the admin at /admin/)
+           or   alan  / demo   (team admin: linked accounts and the review policy)
 
   Sandboxes, each at the root of its own port (the demo team's accounts use them):
 {rows}

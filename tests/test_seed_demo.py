@@ -4,11 +4,16 @@ to publish; running it again changes nothing."""
 from __future__ import annotations
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.core.management import call_command
+from django.test import Client
+from django.urls import reverse
 
 from deposits import metadata as md
+from deposits.lifecycle import review
 from deposits.management.demo_deposit import TITLE, VIEW
 from deposits.models import Deposit, LinkedAccount, Team
+from tests.factories import DepositFactory, TeamFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -22,7 +27,9 @@ def test_it_seeds_the_team_accounts_and_an_example_deposit(settings, tmp_path) -
     settings.MEDIA_ROOT = tmp_path
     seed()
     team = Team.objects.get(slug="demo-lab")
-    assert sorted(m.user.username for m in team.memberships.all()) == ["ada", "grace"]
+    roles = {m.user.username: m.role for m in team.memberships.all()}
+    assert roles == {"ada": "member", "grace": "curator", "alan": "admin"}
+    assert team.review_required  # the demo shows curation: grace approves ada's publishing
     zenodo = LinkedAccount.objects.get(team=team, kind="zenodo")
     assert zenodo.base_url == settings.SANDBOX_URLS["zenodo"] + "/api"
 
@@ -31,9 +38,30 @@ def test_it_seeds_the_team_accounts_and_an_example_deposit(settings, tmp_path) -
     assert [t.account for t in deposit.targets.all()] == [zenodo]
     assert md.to_view(deposit.metadata) == VIEW
     assert md.datacite_json(deposit.metadata, publisher="Zenodo")["titles"] == [{"title": TITLE}]
-    # nothing a Zenodo rule would refuse: Publish works at once
+    # nothing a Zenodo rule would refuse: it can be submitted for review at once
     assert deposit.targets.get().problems == []
+    assert review.submission_blockers(deposit) == []
 
     seed()
     assert Deposit.objects.filter(team=team).count() == 1
     assert LinkedAccount.objects.filter(team=team).count() == 2
+
+
+def test_the_demo_curator_works_in_the_admin_on_her_own_team_only(settings, tmp_path) -> None:
+    settings.SANDBOX_ENABLED = True
+    settings.MEDIA_ROOT = tmp_path
+    User = get_user_model()
+    # a demo seeded before curators were scoped: grace was a superuser then
+    User.objects.create_user("grace", password="demo", is_staff=True, is_superuser=True)
+    seed()
+    grace = User.objects.get(username="grace")
+    assert grace.is_staff and not grace.is_superuser
+    assert grace.memberships.get().role == "curator"
+    assert not User.objects.filter(is_superuser=True).exists()
+
+    elsewhere = DepositFactory(team=TeamFactory(name="Elsewhere", slug="elsewhere"))
+    client = Client()
+    client.force_login(grace)
+    listed = client.get(reverse("admin:deposits_deposit_changelist")).context["cl"].queryset
+    assert [d.title for d in listed] == [TITLE]
+    assert elsewhere not in listed

@@ -1,4 +1,6 @@
-"""Seed the demo team: ada (member) and grace (curator), password "demo", and linked
+"""Seed the demo team: ada (member), grace (curator) and alan (admin), password "demo"; its
+review policy asks for a curator's approval before publishing (set when the team is made:
+alan can change it); and linked
 accounts pointing at the sandboxes (each at the root of its own port). Safe to run again.
 
 Tokens come in as arguments (``--account zenodo=TOKEN``, printed by ``sandbox_token``):
@@ -37,10 +39,13 @@ class Command(BaseCommand):
         if not settings.SANDBOX_ENABLED:
             raise CommandError("The demo needs the sandboxes: set SANDBOX_ENABLED=1.")
         User = get_user_model()
-        team, _ = Team.objects.get_or_create(slug="demo-lab", defaults={"name": "Demo Lab"})
+        team, _ = Team.objects.get_or_create(
+            slug="demo-lab", defaults={"name": "Demo Lab", "review_required": True}
+        )
         for username, role, full in [
             ("ada", Role.MEMBER, "Ada Lovelace"),
             ("grace", Role.CURATOR, "Grace Hopper"),
+            ("alan", Role.ADMIN, "Alan Turing"),
         ]:
             user, created = User.objects.get_or_create(username=username)
             if created:
@@ -48,9 +53,12 @@ class Command(BaseCommand):
                 user.first_name, user.last_name = first, last
                 user.email = f"{username}@demo.invalid"
                 user.set_password(options["password"])
-                user.is_staff = role == Role.CURATOR  # curators work in the admin
-                user.is_superuser = role == Role.CURATOR
-                user.save()
+            # Curators work in the admin, where they see their own teams only: staff, never
+            # superuser (a superuser sees every team). Set again on a re-run, so a demo
+            # seeded before this keeps no superuser.
+            user.is_staff = role in (Role.CURATOR, Role.ADMIN)
+            user.is_superuser = False
+            user.save()
             Membership.objects.update_or_create(team=team, user=user, defaults={"role": role})
 
         given = dict(item.split("=", 1) for item in options["account"])
@@ -69,5 +77,5 @@ class Command(BaseCommand):
         zenodo = LinkedAccount.objects.filter(team=team, kind="zenodo").first()
         demo = seed_deposit(team, ada, zenodo)
         self.stdout.write(
-            self.style.SUCCESS(f"Demo team 'Demo Lab' ready: ada / grace, with '{demo}'")
+            self.style.SUCCESS(f"Demo team 'Demo Lab' ready: ada / grace / alan, with '{demo}'")
         )
