@@ -58,7 +58,7 @@ def test_grace_sees_the_figures_saves_metadata_and_retries_in_the_admin(
     # The index: the figures and the queue chart, drawn by the server.
     page.goto(f"{live_system.url}/admin/")
     assert page.inner_text("#figure-waiting").startswith("1")
-    assert page.inner_text("#figure-median") == "3.0 h"
+    assert page.inner_text("#figure-median") == "3 h"
     assert page.locator("#queue-chart rect").count() == 30
     assert page.locator("#queue-chart").is_visible()
     assert sticks_out(page) == []
