@@ -103,3 +103,64 @@ def send_notification_emails(ids: list[int]) -> int:
 def send_pending_emails() -> int:
     """Every minute: e-mails whose task never came (the broker was down) or failed."""
     return notifications.send_pending_emails()
+
+
+# --------------------------------------------------------------------------- releases in
+
+
+@shared_task(name="deposits.tasks.import_release", acks_late=True, ignore_result=True)
+def import_release(release_id: int) -> None:
+    """Download one release's archive and make it a new version of its deposit."""
+    from deposits.releases import importing
+
+    importing.import_release(release_id)
+
+
+@shared_task(name="deposits.tasks.sweep_releases", ignore_result=True)
+def sweep_releases() -> int:
+    """Every minute: releases received but not imported (the broker was down, a worker
+    died, the deposit was busy) are taken up again."""
+    from deposits.releases import importing
+
+    return importing.sweep()
+
+
+@shared_task(name="deposits.tasks.list_releases", ignore_result=True)
+def list_releases() -> int:
+    """Periodically: list every source's releases through the forge's API."""
+    from deposits.releases import listing
+
+    return listing.list_all()
+
+
+@shared_task(name="deposits.tasks.list_source_releases", acks_late=True, ignore_result=True)
+def list_source_releases(source_id: int) -> None:
+    from deposits.releases import listing
+
+    listing.list_source(source_id)
+
+
+@shared_task(name="deposits.tasks.check_forge_token", acks_late=True, ignore_result=True)
+def check_forge_token(source_id: int) -> None:
+    from deposits.releases import listing
+
+    listing.check_token(source_id)
+
+
+# --------------------------------------------------------------------------- notifications out
+
+
+@shared_task(name="deposits.tasks.deliver_webhook", acks_late=True, ignore_result=True)
+def deliver_webhook(delivery_id: int) -> None:
+    """One attempt at one outbound delivery (claimed, so two workers never both send)."""
+    from deposits.outbound import delivery
+
+    delivery.deliver(delivery_id)
+
+
+@shared_task(name="deposits.tasks.deliver_due_webhooks", ignore_result=True)
+def deliver_due_webhooks() -> int:
+    """Every 30 s: deliveries whose retry time has come, or whose task never came."""
+    from deposits.outbound import delivery
+
+    return delivery.deliver_due()

@@ -13,9 +13,12 @@ from deposits.views import (
     versions,
 )
 from deposits.views import bulk as bulk_views
+from deposits.views import hooks as hook_views
 from deposits.views import notifications as notification_views
 from deposits.views import policy as policy_views
+from deposits.views import releases as release_views
 from deposits.views import review as review_views
+from deposits.views import subscriptions as subscription_views
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path(
@@ -108,6 +111,10 @@ urlpatterns += [
 ]
 # Bulk actions for curators (preview, then run)
 urlpatterns += [path("review/bulk/", bulk_views.bulk_page, name="bulk")]
+# Releases in: the forges' webhook endpoint, and the team's release sources
+urlpatterns += [*hook_views.urlpatterns, *release_views.urlpatterns]
+# Notifications out: the team's webhook subscriptions
+urlpatterns += subscription_views.urlpatterns
 # Each repository's own pages (its web part), at /<kind>/...
 urlpatterns += [
     path(f"{kind}/", include(part.urlpatterns)) for kind, part in registry.web_parts().items()

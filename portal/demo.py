@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any, TextIO
 from urllib.parse import urlsplit
 
-from portal.sandboxes import SANDBOXES
+from portal.sandboxes import REPOSITORIES, SANDBOXES
 
 ROOT = Path(__file__).resolve().parent.parent
 PY = sys.executable
@@ -238,7 +238,7 @@ def banner(url: str, sandbox_urls: dict[str, str]) -> str:
         f"    {s.label:<9} {sandbox_urls[s.kind]}   ({s.note.format(url=sandbox_urls[s.kind])})"
         for s in SANDBOXES
     )
-    kinds = "|".join(s.kind for s in SANDBOXES)
+    kinds = "|".join(s.kind for s in REPOSITORIES)
     return f"""
   Deposit portal demo is running at {url}/
 
@@ -292,7 +292,7 @@ def run(supervisor: Supervisor, host: str, port: int) -> None:
     manage("migrate", "--no-input", "-v", "0")
     tokens = [
         f"{kind}={manage('sandbox_token', kind, '--user', 'demo-lab', capture=True)}"
-        for kind in settings.SANDBOX_URLS
+        for kind in (s.kind for s in REPOSITORIES)
     ]
     manage("seed_demo", *[arg for t in tokens for arg in ("--account", t)])
 

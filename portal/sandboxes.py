@@ -17,6 +17,9 @@ class Sandbox:
     offset: int  # its port: DEMO_PORT + offset in the demo, 8000 + offset by default
     api_path: str = ""  # a linked account's base URL is the sandbox's root + this
     note: str = ""  # printed beside its URL by the demo
+    # False for a stand-in that is not a repository (the code forge): no linked account
+    # of its kind, no sandbox token
+    repository: bool = True
 
     @property
     def app(self) -> str:
@@ -40,5 +43,14 @@ class Sandbox:
 SANDBOXES = (
     Sandbox("zenodo", "Zenodo", 1, "/api", "a linked account's base URL: {url}/api"),
     Sandbox("datameta", "DataMeta", 2, "", "the site's address; dmclient's DATAMETA_URL"),
+    Sandbox(
+        "forge",
+        "Forge",
+        3,
+        "",
+        "a GitHub- and GitLab-like code forge: releases, archives, signed webhooks",
+        repository=False,
+    ),
 )
+REPOSITORIES = tuple(s for s in SANDBOXES if s.repository)
 BY_KIND = {s.kind: s for s in SANDBOXES}

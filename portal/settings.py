@@ -81,6 +81,36 @@ ALLOWED_REPOSITORY_HOSTS = env_list(
     ",".join(["zenodo.org", "sandbox.zenodo.org", "data.cogdat.de", *SANDBOX_HOSTS]),
 )
 
+# Code forges (release sources, deposits/releases/): their API roots, and every URL a
+# forge hands back (release archives and the redirects to them) are checked against this.
+ALLOWED_FORGE_HOSTS = env_list(
+    "ALLOWED_FORGE_HOSTS",
+    ",".join(["api.github.com", "codeload.github.com", "gitlab.com", *SANDBOX_HOSTS]),
+)
+# A webhook request to a release source's endpoint larger than this is refused (413).
+RELEASE_WEBHOOK_MAX_BYTES = int(env("RELEASE_WEBHOOK_MAX_BYTES", str(5_000_000)) or 5_000_000)
+# A release archive larger than this is refused, with the limit in the message.
+RELEASE_ARCHIVE_MAX_BYTES = int(
+    env("RELEASE_ARCHIVE_MAX_BYTES", str(2 * 1024**3)) or 2 * 1024**3
+)
+# How often each source's releases are listed through the forge's API (a lost webhook
+# costs at most this long).
+RELEASE_LISTING_EVERY_SECONDS = float(env("RELEASE_LISTING_EVERY_SECONDS", "300") or 300)
+
+# Notifications out (team subscriptions, deposits/outbound/). A subscription's URL must
+# be on SUBSCRIPTION_ALLOWED_HOSTS ("*" any public host; "host", "host:port",
+# "*.example.org"); one that resolves to a private, loopback or link-local address is
+# refused unless its host is named in SUBSCRIPTION_PRIVATE_HOSTS as well.
+SUBSCRIPTION_ALLOWED_HOSTS = env_list("SUBSCRIPTION_ALLOWED_HOSTS", "*")
+SUBSCRIPTION_PRIVATE_HOSTS = env_list("SUBSCRIPTION_PRIVATE_HOSTS", "")
+# Seconds between a delivery's attempts (its retries with backoff), then it is given up.
+WEBHOOK_RETRY_SECONDS = [
+    float(x) for x in env_list("WEBHOOK_RETRY_SECONDS", "30,120,600,3600,21600,43200")
+]
+# A subscription is switched off after this many failed attempts in a row (any delivery).
+WEBHOOK_DISABLE_AFTER_FAILURES = int(env("WEBHOOK_DISABLE_AFTER_FAILURES", "20") or 20)
+WEBHOOK_TIMEOUT_SECONDS = float(env("WEBHOOK_TIMEOUT_SECONDS", "10") or 10)
+
 from deposits.repositories.registry import PACKAGES as REPOSITORY_PACKAGES  # noqa: E402
 
 INSTALLED_APPS = [
@@ -333,6 +363,21 @@ CELERY_BEAT_SCHEDULE = {
     "send-pending-emails": {
         "task": "deposits.tasks.send_pending_emails",
         "schedule": 60.0,
+        "options": {"queue": "background"},
+    },
+    "list-forge-releases": {
+        "task": "deposits.tasks.list_releases",
+        "schedule": RELEASE_LISTING_EVERY_SECONDS,
+        "options": {"queue": "background"},
+    },
+    "sweep-pending-releases": {
+        "task": "deposits.tasks.sweep_releases",
+        "schedule": 60.0,
+        "options": {"queue": "background"},
+    },
+    "deliver-due-webhooks": {
+        "task": "deposits.tasks.deliver_due_webhooks",
+        "schedule": 30.0,
         "options": {"queue": "background"},
     },
 }

@@ -11,7 +11,16 @@ from django.contrib.auth import get_user_model
 from django.core.files.base import ContentFile
 
 from deposits.metadata import to_record
-from deposits.models import Deposit, DepositFile, LinkedAccount, Membership, Target, Team
+from deposits.models import (
+    Deposit,
+    DepositFile,
+    LinkedAccount,
+    Membership,
+    ReleaseSource,
+    Subscription,
+    Target,
+    Team,
+)
 
 # The editor's view of the demo deposit; FULL_METADATA is the record stored for it.
 FULL_VIEW: dict[str, Any] = {
@@ -100,6 +109,55 @@ class TargetFactory(factory.django.DjangoModelFactory):
 
     deposit = factory.SubFactory(DepositFactory)
     account = factory.SubFactory(AccountFactory)
+
+
+class ReleaseSourceFactory(factory.django.DjangoModelFactory):
+    """A GitHub release source of a deposit, its secret "test-webhook-secret"."""
+
+    class Meta:
+        model = ReleaseSource
+        skip_postgeneration_save = True
+
+    deposit = factory.SubFactory(DepositFactory)
+    team = factory.LazyAttribute(lambda o: o.deposit.team)
+    forge = "github"
+    repository = factory.Sequence(lambda n: f"lab/analysis-{n}")
+    api_url = "https://api.github.com"
+    key = factory.LazyFunction(lambda: uuid.uuid4().hex)
+
+    @factory.post_generation
+    def secret(obj, create, extracted, **kwargs):  # type: ignore[no-untyped-def]
+        obj.set_secret(extracted or "test-webhook-secret")
+        if create:
+            obj.save()
+
+
+class SubscriptionFactory(factory.django.DjangoModelFactory):
+    """A subscription to every event, its secret a fixed Standard Webhooks key."""
+
+    class Meta:
+        model = Subscription
+        skip_postgeneration_save = True
+
+    team = factory.SubFactory(TeamFactory)
+    url = "https://hooks.example.org/portal"
+    events = factory.LazyFunction(
+        lambda: [
+            "deposit.submitted",
+            "deposit.returned",
+            "deposit.approved",
+            "deposit.published",
+            "deposit.failed",
+            "deposit.new_version",
+            "release.imported",
+        ]
+    )
+
+    @factory.post_generation
+    def secret(obj, create, extracted, **kwargs):  # type: ignore[no-untyped-def]
+        obj.set_secret(extracted or "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")
+        if create:
+            obj.save()
 
 
 def add_file(deposit: Deposit, name: str, content: bytes) -> DepositFile:

@@ -2,7 +2,27 @@ from .accounts import AccountStatus, LinkedAccount, ReviewRule
 from .audit import ApiCall, Event
 from .deposits import Deposit, DepositFile, FileStatus
 from .notifications import EMAIL_BY_DEFAULT, EmailChoice, Notification, NotificationKind
+from .releases import (
+    DEFAULT_API_URLS,
+    RELEASE_PENDING,
+    Delivery,
+    DeliveryOutcome,
+    Forge,
+    MissedRelease,
+    Release,
+    ReleaseFoundBy,
+    ReleaseSource,
+    ReleaseStatus,
+    TokenStatus,
+)
 from .review import Comment, CommentKind, ReviewRequest, ReviewState
+from .subscriptions import (
+    TEST_EVENT,
+    DeliveryStatus,
+    OutboundDelivery,
+    Subscription,
+    WebhookEvent,
+)
 from .targets import (
     FINAL_STATES,
     IN_FLIGHT_STATES,
@@ -14,27 +34,41 @@ from .targets import (
     State,
     Target,
 )
-from .teams import Membership, Role, Team
+from .teams import Membership, ReleasePublish, Role, Team
 
 __all__ = [
+    "DEFAULT_API_URLS",
     "EMAIL_BY_DEFAULT",
     "FINAL_STATES",
     "IN_FLIGHT_STATES",
+    "RELEASE_PENDING",
+    "TEST_EVENT",
     "AccountStatus",
     "Action",
     "ApiCall",
     "Comment",
     "CommentKind",
+    "Delivery",
+    "DeliveryOutcome",
+    "DeliveryStatus",
     "Deposit",
     "DepositFile",
     "EmailChoice",
     "Event",
     "FileStatus",
+    "Forge",
     "Identifier",
     "LinkedAccount",
     "Membership",
+    "MissedRelease",
     "Notification",
     "NotificationKind",
+    "OutboundDelivery",
+    "Release",
+    "ReleaseFoundBy",
+    "ReleasePublish",
+    "ReleaseSource",
+    "ReleaseStatus",
     "RemoteFile",
     "RemoteFileStatus",
     "ReviewRequest",
@@ -43,6 +77,9 @@ __all__ = [
     "Role",
     "Scope",
     "State",
+    "Subscription",
     "Target",
     "Team",
+    "TokenStatus",
+    "WebhookEvent",
 ]

@@ -16,6 +16,10 @@ class NotificationKind(models.TextChoices):
     PUBLISHED = "published", "A deposit I follow was published"
     FAILED = "failed", "A deposit I follow failed"
     COMMENT = "comment", "A new message on a deposit I follow or review"
+    RELEASE_IMPORTED = "release_imported", "A release became a new version of a deposit I follow"
+    RELEASE_FAILED = "release_failed", "A release could not be imported (to admins and followers)"
+    FORGE_TOKEN = "forge_token", "A release source's forge token stopped working (to admins)"
+    WEBHOOK_DISABLED = "webhook_disabled", "A webhook subscription was switched off (to admins)"
 
 
 # Which kinds go out by e-mail when a person has not chosen.
@@ -24,6 +28,9 @@ EMAIL_BY_DEFAULT = {
     NotificationKind.RETURNED,
     NotificationKind.APPROVED,
     NotificationKind.FAILED,
+    NotificationKind.RELEASE_FAILED,
+    NotificationKind.FORGE_TOKEN,
+    NotificationKind.WEBHOOK_DISABLED,
 }
 
 

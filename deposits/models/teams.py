@@ -4,6 +4,11 @@ from django.conf import settings
 from django.db import models
 
 
+class ReleasePublish(models.TextChoices):
+    PUBLISH = "publish", "Publish the new version at once (or submit it for review, where review is required)"
+    PREPARE = "prepare", "Prepare the new version; a person publishes it"
+
+
 class Team(models.Model):
     name = models.CharField(max_length=200)
     slug = models.SlugField(unique=True)
@@ -23,6 +28,14 @@ class Team(models.Model):
         default=False,
         help_text="Members (not only curators and admins) may open the review queue, "
         "approve and return deposits.",
+    )
+    # What a release from a linked code forge becomes (``deposits/releases/``): published
+    # at once (or sent for review, where review is required), or prepared for a person.
+    release_publish = models.CharField(
+        max_length=10,
+        choices=ReleasePublish.choices,
+        default=ReleasePublish.PUBLISH,
+        help_text="What a release from a linked GitHub or GitLab repository becomes.",
     )
     created = models.DateTimeField(auto_now_add=True)
 

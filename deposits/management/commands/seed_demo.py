@@ -18,7 +18,7 @@ from django.db import transaction
 
 from deposits.management.demo_deposit import seed_deposit
 from deposits.models import AccountStatus, LinkedAccount, Membership, Role, Team
-from portal.sandboxes import SANDBOXES
+from portal.sandboxes import REPOSITORIES
 
 
 class Command(BaseCommand):
@@ -62,7 +62,7 @@ class Command(BaseCommand):
             Membership.objects.update_or_create(team=team, user=user, defaults={"role": role})
 
         given = dict(item.split("=", 1) for item in options["account"])
-        for sandbox in SANDBOXES:  # each at the root of its own port (settings.SANDBOX_URLS)
+        for sandbox in REPOSITORIES:  # each at the root of its own port (settings.SANDBOX_URLS)
             kind, label = sandbox.kind, f"{sandbox.label} (sandbox)"
             if kind not in given:
                 continue
