@@ -12,7 +12,18 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
 from django.shortcuts import get_object_or_404
 
-from deposits.models import Deposit, DepositFile, LinkedAccount, Membership, Role, Target, Team
+from deposits.models import (
+    Deposit,
+    DepositFile,
+    LinkedAccount,
+    Membership,
+    Release,
+    ReleaseSource,
+    Role,
+    Subscription,
+    Target,
+    Team,
+)
 
 AnyUser = User | AnonymousUser
 
@@ -45,6 +56,40 @@ def files_for(user: AnyUser) -> QuerySet[DepositFile]:
     if not user.is_authenticated:
         return DepositFile.objects.none()
     return DepositFile.objects.filter(deposit__team__memberships__user=user)
+
+
+def sources_for(user: AnyUser) -> QuerySet[ReleaseSource]:
+    """Release sources of the person's teams (every member sees them; admins manage)."""
+    if not user.is_authenticated:
+        return ReleaseSource.objects.none()
+    return ReleaseSource.objects.filter(team__memberships__user=user)
+
+
+def releases_for(user: AnyUser) -> QuerySet[Release]:
+    if not user.is_authenticated:
+        return Release.objects.none()
+    return Release.objects.filter(source__team__memberships__user=user)
+
+
+def subscriptions_for(user: AnyUser) -> QuerySet[Subscription]:
+    """Webhook subscriptions of the person's teams (every member sees them; admins manage)."""
+    if not user.is_authenticated:
+        return Subscription.objects.none()
+    return Subscription.objects.filter(team__memberships__user=user)
+
+
+def get_source_for(user: AnyUser, pk: int) -> ReleaseSource:
+    return get_object_or_404(sources_for(user).select_related("team", "deposit"), pk=pk)
+
+
+def get_release_for(user: AnyUser, pk: int) -> Release:
+    return get_object_or_404(
+        releases_for(user).select_related("source", "source__team", "source__deposit"), pk=pk
+    )
+
+
+def get_subscription_for(user: AnyUser, pk: int) -> Subscription:
+    return get_object_or_404(subscriptions_for(user).select_related("team"), pk=pk)
 
 
 def get_team_for(user: AnyUser, pk: int) -> Team:

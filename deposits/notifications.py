@@ -33,7 +33,9 @@ from deposits.models import (
     NotificationKind,
     State,
     Target,
+    WebhookEvent,
 )
+from deposits.outbound.events import emit
 from deposits.repositories.limiter import Priority
 
 log = logging.getLogger(__name__)
@@ -54,15 +56,20 @@ def wants_email(user_id: int, kind: str) -> bool:
 
 def notify(
     kind: NotificationKind,
-    deposit: Deposit,
+    deposit: Deposit | None,
     users: Iterable[AbstractBaseUser | None],
     message: str,
     *,
     url: str = "",
     actor: AnyUser = None,
+    team_id: int | None = None,
 ) -> list[Notification]:
     """One notification per (distinct, active) person in ``users``, except ``actor``: who
-    did it needs no telling. Returns what was made."""
+    did it needs no telling. Returns what was made. News about no deposit (a webhook
+    subscription switched off) names its team by ``team_id``."""
+    team_id = deposit.team_id if deposit is not None else team_id
+    if team_id is None:
+        raise ValueError("a notification needs a deposit or a team")
     actor_id = getattr(actor, "pk", None) if getattr(actor, "is_authenticated", False) else None
     seen: set[int] = set()
     made: list[Notification] = []
@@ -73,7 +80,7 @@ def notify(
         made.append(
             Notification.objects.create(
                 user_id=user.pk,
-                team_id=deposit.team_id,
+                team_id=team_id,
                 deposit=deposit,
                 kind=kind,
                 message=message,
@@ -108,13 +115,29 @@ def _send_emails(ids: list[int]) -> None:
 def target_finished(target: Target) -> list[Notification]:
     """A worker moved ``target`` to published or failed: tell the deposit's author and
     whoever follows it. Called inside the transaction of that move; a notification that
-    cannot be made is logged and never undoes the move."""
+    cannot be made is logged and never undoes the move. Subscribed URLs are told too."""
+    event = finished_event(target)
+    if event is not None:
+        emit(event, target.deposit, target=target)
     try:
         with transaction.atomic():
             return _target_finished(target)
     except Exception:
         log.exception("no notification made for target %s", target.pk)
         return []
+
+
+def finished_event(target: Target) -> WebhookEvent | None:
+    """The webhook event of a finished action: a first publish, a new version, a failure
+    (a discarded edit, or an edit published, leaves the record's news unchanged)."""
+    if target.state == State.FAILED:
+        return WebhookEvent.FAILED
+    if target.state != State.PUBLISHED:
+        return None
+    return {
+        Action.PUBLISH: WebhookEvent.PUBLISHED,
+        Action.PUBLISH_VERSION: WebhookEvent.NEW_VERSION,
+    }.get(Action(target.action))
 
 
 def _target_finished(target: Target) -> list[Notification]:

@@ -111,18 +111,18 @@ def send_pending_emails() -> int:
 @shared_task(name="deposits.tasks.import_release", acks_late=True, ignore_result=True)
 def import_release(release_id: int) -> None:
     """Download one release's archive and make it a new version of its deposit."""
-    from deposits.releases import importing
+    from deposits.releases.importing import import_release as run
 
-    importing.import_release(release_id)
+    run(release_id)
 
 
 @shared_task(name="deposits.tasks.sweep_releases", ignore_result=True)
 def sweep_releases() -> int:
     """Every minute: releases received but not imported (the broker was down, a worker
     died, the deposit was busy) are taken up again."""
-    from deposits.releases import importing
+    from deposits.releases.importing import sweep
 
-    return importing.sweep()
+    return sweep()
 
 
 @shared_task(name="deposits.tasks.list_releases", ignore_result=True)

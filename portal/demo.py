@@ -3,14 +3,16 @@
 Starts (as separate processes) the embedded Redis unless REDIS_URL is set, a Celery
 worker, Celery beat, the web server on DEMO_PORT and each sandbox at the root of a port of
 its own (portal/sandboxes.py: DEMO_PORT+1 Zenodo, DEMO_PORT+2 DataMeta, unless
-ZENODO_SANDBOX_URL or DATAMETA_SANDBOX_URL say otherwise); migrates and seeds the demo team; prints the URLs and
-the logins. A process that exits is started again (``Supervisor``); Ctrl-C, or SIGTERM,
+ZENODO_SANDBOX_URL or DATAMETA_SANDBOX_URL say otherwise, DEMO_PORT+3 the code forge); migrates
+and seeds the demo team; puts the demo repository and its webhook on the forge sandbox;
+prints the URLs, the logins and the release source's endpoint and secret. A process that exits is started again (``Supervisor``); Ctrl-C, or SIGTERM,
 stops everything it started within 10 s.
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import signal
 import subprocess
@@ -233,7 +235,73 @@ def _group_alive(pgid: int) -> bool:
     return False
 
 
-def banner(url: str, sandbox_urls: dict[str, str]) -> str:
+# The demo repository on the forge sandbox: what its releases carry (.zenodo.json wins
+# over the deposit's description; the README is the rest of the archive).
+FORGE_FILES = {
+    ".zenodo.json": json.dumps(
+        {
+            "title": "Soil moisture at the Lindenberg site, 2024",
+            "upload_type": "dataset",
+            "description": "<p>Hourly soil moisture from 12 TDR probes at 10, 30 and 60 cm, "
+            "with the scripts that clean and calibrate it.</p>",
+            "creators": [
+                {
+                    "name": "Lovelace, Ada",
+                    "affiliation": "University of Hamburg",
+                    "orcid": "0000-0002-1825-0097",
+                },
+                {"name": "Hopper, Grace", "affiliation": "Demo Lab"},
+            ],
+            "license": "cc-by-4.0",
+            "keywords": ["soil moisture", "hydrology", "TDR"],
+            "access_right": "open",
+        },
+        indent=2,
+    ),
+    "README.md": "# Soil moisture scripts\n\nCleaning and calibration of the Lindenberg TDR "
+    "probes. Each release becomes a new version of the dataset on the deposit portal.\n",
+}
+
+
+def post_json(url: str, data: dict[str, Any]) -> dict[str, Any]:
+    request = urllib.request.Request(  # noqa: S310 (our own loopback sandbox)
+        url,
+        data=json.dumps(data).encode(),
+        headers={"Content-Type": "application/json"},
+        method="POST",
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
+        reply: dict[str, Any] = json.loads(response.read() or b"{}")
+        return reply
+
+
+def link_forge(forge_url: str, path: str, endpoint: str, secret: str) -> None:
+    """The demo repository on the forge sandbox, and its webhook to the demo release
+    source's endpoint (both made or updated in place: safe on every start)."""
+    post_json(
+        f"{forge_url}/_control/repos", {"forge": "github", "path": path, "files": FORGE_FILES}
+    )
+    post_json(
+        f"{forge_url}/_control/hooks",
+        {"forge": "github", "path": path, "url": endpoint, "secret": secret},
+    )
+
+
+def release_lines(forge_url: str, path: str, endpoint: str, secret: str) -> str:
+    curl = (
+        f"curl -X POST {forge_url}/_control/releases -H 'Content-Type: application/json' "
+        f"""-d '{{"forge": "github", "path": "{path}", "tag": "v1.1", "deliver": true}}'"""
+    )
+    return f"""
+  Releases in: the example deposit is linked to GitHub {path} on the forge sandbox.
+    endpoint    {endpoint}
+    secret      {secret}
+    publish a release there with the form at {forge_url}/ , or:
+      {curl}
+"""
+
+
+def banner(url: str, sandbox_urls: dict[str, str], releases: str = "") -> str:
     rows = "\n".join(
         f"    {s.label:<9} {sandbox_urls[s.kind]}   ({s.note.format(url=sandbox_urls[s.kind])})"
         for s in SANDBOXES
@@ -249,7 +317,7 @@ def banner(url: str, sandbox_urls: dict[str, str]) -> str:
   Sandboxes, each at the root of its own port (the demo team's accounts use them):
 {rows}
   A token each accepts: python manage.py sandbox_token {kinds}
-
+{releases}
   Ctrl-C stops the web server, the sandboxes, the worker, beat and the embedded Redis.
 """
 
@@ -259,6 +327,8 @@ def main() -> None:
     port = int(os.environ.get("DEMO_PORT", "8000"))
     for sandbox in SANDBOXES:
         os.environ.setdefault(sandbox.env, sandbox.default_url(host, port))
+    # The portal's own address: the release source's endpoint and e-mails' links start so.
+    os.environ.setdefault("PORTAL_BASE_URL", f"http://{host}:{port}")
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
     import django
 
@@ -311,8 +381,23 @@ def run(supervisor: Supervisor, host: str, port: int) -> None:
         wait_for(f"{url}/")
     wait_for(f"http://{host}:{port}/login/")
     manage("verify_accounts")
-    print(banner(f"http://{host}:{port}", urls), flush=True)
+    print(banner(f"http://{host}:{port}", urls, demo_releases(urls["forge"])), flush=True)
     supervisor.run()
+
+
+def demo_releases(forge_url: str) -> str:
+    """Link the forge sandbox to the demo release source; the banner's lines about it."""
+    from django.conf import settings
+    from django.urls import reverse
+
+    from deposits.management.commands.seed_demo import DEMO_KEY, DEMO_REPOSITORY, DEMO_SECRET
+
+    endpoint = settings.PORTAL_BASE_URL + reverse("release-hook", kwargs={"key": DEMO_KEY})
+    try:
+        link_forge(forge_url, DEMO_REPOSITORY, endpoint, DEMO_SECRET)
+    except (OSError, ValueError) as exc:
+        return f"\n  The forge sandbox could not be set up ({exc}): releases in are not linked.\n"
+    return release_lines(forge_url, DEMO_REPOSITORY, endpoint, DEMO_SECRET)
 
 
 if __name__ == "__main__":

@@ -72,10 +72,21 @@ SANDBOX_ENABLED = env_bool("SANDBOX_ENABLED", not PRODUCTION)
 # portal/sandboxes.py for the table of sandboxes.
 SANDBOX_URLS = {s.kind: (env(s.env) or s.default_url()).rstrip("/") for s in sandboxes.SANDBOXES}
 
+
 # Hosts a request may leave for: linked accounts' base URLs and every URL a repository
 # hands back (upload URLs, links) are checked against this list. ``host`` allows any
 # port of that host, ``host:port`` only that port: the sandboxes get exactly theirs.
-SANDBOX_HOSTS = [urlsplit(url).netloc for url in SANDBOX_URLS.values()] if SANDBOX_ENABLED else []
+def _sandbox_hosts(repository: bool) -> list[str]:
+    if not SANDBOX_ENABLED:
+        return []
+    return [
+        urlsplit(SANDBOX_URLS[s.kind]).netloc
+        for s in sandboxes.SANDBOXES
+        if s.repository == repository
+    ]
+
+
+SANDBOX_HOSTS = _sandbox_hosts(repository=True)
 ALLOWED_REPOSITORY_HOSTS = env_list(
     "ALLOWED_REPOSITORY_HOSTS",
     ",".join(["zenodo.org", "sandbox.zenodo.org", "data.cogdat.de", *SANDBOX_HOSTS]),
@@ -85,14 +96,14 @@ ALLOWED_REPOSITORY_HOSTS = env_list(
 # forge hands back (release archives and the redirects to them) are checked against this.
 ALLOWED_FORGE_HOSTS = env_list(
     "ALLOWED_FORGE_HOSTS",
-    ",".join(["api.github.com", "codeload.github.com", "gitlab.com", *SANDBOX_HOSTS]),
+    ",".join(["api.github.com", "codeload.github.com", "gitlab.com", *_sandbox_hosts(False)]),
 )
 # A webhook request to a release source's endpoint larger than this is refused (413).
 RELEASE_WEBHOOK_MAX_BYTES = int(env("RELEASE_WEBHOOK_MAX_BYTES", str(5_000_000)) or 5_000_000)
 # A release archive larger than this is refused, with the limit in the message.
-RELEASE_ARCHIVE_MAX_BYTES = int(
-    env("RELEASE_ARCHIVE_MAX_BYTES", str(2 * 1024**3)) or 2 * 1024**3
-)
+RELEASE_ARCHIVE_MAX_BYTES = int(env("RELEASE_ARCHIVE_MAX_BYTES", str(2 * 1024**3)) or 2 * 1024**3)
+# A release archive's whole download may take this long (then it is retried later).
+RELEASE_ARCHIVE_DEADLINE_SECONDS = float(env("RELEASE_ARCHIVE_DEADLINE_SECONDS", "900") or 900)
 # How often each source's releases are listed through the forge's API (a lost webhook
 # costs at most this long).
 RELEASE_LISTING_EVERY_SECONDS = float(env("RELEASE_LISTING_EVERY_SECONDS", "300") or 300)

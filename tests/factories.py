@@ -126,7 +126,7 @@ class ReleaseSourceFactory(factory.django.DjangoModelFactory):
     key = factory.LazyFunction(lambda: uuid.uuid4().hex)
 
     @factory.post_generation
-    def secret(obj, create, extracted, **kwargs):  # type: ignore[no-untyped-def]
+    def secret(obj: ReleaseSource, create: bool, extracted: str | None, **kwargs: Any) -> None:
         obj.set_secret(extracted or "test-webhook-secret")
         if create:
             obj.save()
@@ -154,7 +154,7 @@ class SubscriptionFactory(factory.django.DjangoModelFactory):
     )
 
     @factory.post_generation
-    def secret(obj, create, extracted, **kwargs):  # type: ignore[no-untyped-def]
+    def secret(obj: Subscription, create: bool, extracted: str | None, **kwargs: Any) -> None:
         obj.set_secret(extracted or "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")
         if create:
             obj.save()

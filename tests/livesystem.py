@@ -70,6 +70,7 @@ class LiveSystem:
         self.sandbox_urls = {k: f"http://127.0.0.1:{p}" for k, p in self.sandbox_ports.items()}
         self.zenodo_url = self.sandbox_urls["zenodo"]
         self.datameta_url = self.sandbox_urls["datameta"]
+        self.forge_url = self.sandbox_urls["forge"]
         self.logs = tmp
         self.env = {
             **os.environ,
@@ -83,6 +84,8 @@ class LiveSystem:
             "CREATE_RETRY_GRACE_SECONDS": "2",
             "DATABASE_CONN_MAX_AGE": "0",
             "PYTHONUNBUFFERED": "1",
+            # links in notifications and release sources' endpoint URLs
+            "PORTAL_BASE_URL": self.url,
             **env,
         }
         self.procs: dict[str, subprocess.Popen[bytes]] = {}
@@ -106,13 +109,14 @@ class LiveSystem:
         return proc
 
     def start_web(self) -> None:
-        """The portal's web server and both sandboxes' servers, each up when this returns."""
+        """The portal's web server and the sandboxes' servers, each up when this returns."""
         for kind, port in self.sandbox_ports.items():
             self._spawn(f"sandbox-{kind}", processes.sandbox(kind, "127.0.0.1", port, workers=1))
         self._spawn("web", processes.web("127.0.0.1", self.port, workers=1))
         wait_until(lambda: self._answers(f"{self.url}/login/"), 60, "the web server")
         wait_until(lambda: self._answers(f"{self.zenodo_url}/"), 60, "the Zenodo sandbox")
         wait_until(lambda: self._answers(f"{self.datameta_url}/api"), 60, "the DataMeta sandbox")
+        wait_until(lambda: self._answers(f"{self.forge_url}/"), 60, "the forge sandbox")
 
     @staticmethod
     def _answers(url: str) -> bool:

@@ -12,7 +12,8 @@ from django.urls import reverse
 from deposits import metadata as md
 from deposits.lifecycle import review
 from deposits.management.demo_deposit import TITLE, VIEW
-from deposits.models import Deposit, LinkedAccount, Team
+from deposits.models import Deposit, LinkedAccount, ReleaseSource, Team
+from deposits.releases import sources
 from tests.factories import DepositFactory, TeamFactory
 
 pytestmark = pytest.mark.django_db
@@ -65,3 +66,20 @@ def test_the_demo_curator_works_in_the_admin_on_her_own_team_only(settings, tmp_
     listed = client.get(reverse("admin:deposits_deposit_changelist")).context["cl"].queryset
     assert [d.title for d in listed] == [TITLE]
     assert elsewhere not in listed
+
+
+def test_it_seeds_a_github_release_source_for_the_example_deposit(settings, tmp_path) -> None:
+    settings.SANDBOX_ENABLED = True
+    settings.MEDIA_ROOT = tmp_path
+    settings.PORTAL_BASE_URL = "http://127.0.0.1:8100"
+    seed()
+    source = ReleaseSource.objects.get()
+    assert source.deposit == Deposit.objects.get(title=TITLE)
+    assert (source.forge, source.repository) == ("github", "demo-lab/soil-moisture-scripts")
+    assert source.api_url == settings.SANDBOX_URLS["forge"]
+    assert source.secret == "demo-webhook-secret" and source.key == "demo"
+    assert sources.endpoint_url(source) == "http://127.0.0.1:8100/hooks/releases/demo/"
+    assert source.team.slug == "demo-lab" and source.enabled
+
+    seed()
+    assert ReleaseSource.objects.get().pk == source.pk

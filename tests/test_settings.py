@@ -170,3 +170,14 @@ def test_production_passes_the_deploy_check_clean():
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+def test_the_forge_sandbox_is_allowed_for_release_sources_not_as_a_repository():
+    env = {
+        "FORGE_SANDBOX_URL": "http://127.0.0.1:8103",
+        "ZENODO_SANDBOX_URL": "http://127.0.0.1:8101",
+    }
+    forges = settings_of(env, "','.join(settings.ALLOWED_FORGE_HOSTS)").split(",")
+    repositories = settings_of(env, "','.join(settings.ALLOWED_REPOSITORY_HOSTS)").split(",")
+    assert forges == ["api.github.com", "codeload.github.com", "gitlab.com", "127.0.0.1:8103"]
+    assert "127.0.0.1:8103" not in repositories and "127.0.0.1:8101" in repositories

@@ -37,8 +37,10 @@ from deposits.models import (
     Role,
     State,
     Target,
+    WebhookEvent,
 )
 from deposits.notifications import notify
+from deposits.outbound.events import emit
 from deposits.repositories import registry
 
 from .drafts import LOCAL_STATES, local_problems, queue_action, remote_phase, revalidate
@@ -128,8 +130,10 @@ def _text(value: str, what: str, *, required: bool) -> str:
     return value
 
 
-def submit(deposit: Deposit, *, user: User, message: str = "") -> ReviewRequest:
-    """Ask the team's curators to review the deposit; its reviewed targets wait."""
+def submit(deposit: Deposit, *, user: User, message: str = "", by: str = "") -> ReviewRequest:
+    """Ask the team's curators to review the deposit; its reviewed targets wait.
+
+    ``by`` names who submitted it when no person did (an imported release)."""
     message = _text(message, "a message for the curator", required=False)
     with transaction.atomic():
         deposit = _lock(deposit)
@@ -141,6 +145,7 @@ def submit(deposit: Deposit, *, user: User, message: str = "") -> ReviewRequest:
         review = ReviewRequest.objects.create(
             deposit=deposit,
             submitted_by=user if isinstance(user, AuthUser) else None,
+            submitted_as=by[:300] if _person(user) is None else "",
             submitted_at=timezone.now(),
             actions={str(t.pk): str(reviewed_action(t)) for t in targets},
         )
@@ -164,7 +169,7 @@ def submit(deposit: Deposit, *, user: User, message: str = "") -> ReviewRequest:
         )
         if isinstance(user, AuthUser):
             deposit.followers.add(user)
-        who = _name(user)
+        who = by if by and _person(user) is None else _name(user)
         notify(
             NotificationKind.REVIEW_REQUESTED,
             deposit,
@@ -173,6 +178,7 @@ def submit(deposit: Deposit, *, user: User, message: str = "") -> ReviewRequest:
             url=_review_url(deposit),
             actor=user,
         )
+        emit(WebhookEvent.SUBMITTED, deposit, data=_review_data(review))
     return review
 
 
@@ -246,6 +252,7 @@ def approve(deposit: Deposit, *, user: User, message: str = "") -> ReviewRequest
             url=_deposit_url(deposit),
             actor=user,
         )
+        emit(WebhookEvent.APPROVED, deposit, data=_review_data(review))
     return review
 
 
@@ -274,6 +281,7 @@ def return_to_author(deposit: Deposit, *, user: User, reason: str) -> ReviewRequ
             url=_deposit_url(deposit),
             actor=user,
         )
+        emit(WebhookEvent.RETURNED, deposit, data=_review_data(review))
     revalidate(deposit)
     return review
 
@@ -321,6 +329,13 @@ def thread_people(deposit: Deposit) -> list[AbstractBaseUser]:
 
 
 # --------------------------------------------------------------------------- helpers
+
+
+def _review_data(review: ReviewRequest) -> dict[str, object]:
+    """What a webhook says of the request: its id and the targets it concerns."""
+    return {
+        "review": {"id": review.pk, "targets": sorted(review.targets.values_list("pk", flat=True))}
+    }
 
 
 def _check_self_approval(review: ReviewRequest, user: User) -> None:

@@ -10,7 +10,7 @@ from django.contrib.auth.models import User as AuthUser
 from django.db import transaction
 
 from deposits import access
-from deposits.models import Event, LinkedAccount, ReviewRule, Team
+from deposits.models import Event, LinkedAccount, ReleasePublish, ReviewRule, Team
 
 from .states import NotAllowed, User
 
@@ -20,43 +20,66 @@ POLICY_FIELDS: dict[str, str] = {
     "self_approval": "a curator may approve their own deposit",
     "members_review": "members may review",
 }
+# The policy's choice for releases from linked code forges (``deposits/releases/``).
+RELEASE_FIELD = "release_publish"
+RELEASE_WORDS = "releases from linked code forges"
 
 
 def _actor(user: User) -> AuthUser | None:
     return user if isinstance(user, AuthUser) and user.is_authenticated else None
 
 
-def set_team_policy(team: Team, *, user: User, **changes: bool) -> list[str]:
-    """Change the team's review policy; returns the names of what changed (maybe none)."""
-    unknown = sorted(set(changes) - set(POLICY_FIELDS))
+def set_team_policy(team: Team, *, user: User, **changes: bool | str) -> list[str]:
+    """Change the team's policy (its review switches, and ``release_publish``: what a
+    release from a linked code forge becomes); returns the names of what changed."""
+    unknown = sorted(set(changes) - set(POLICY_FIELDS) - {RELEASE_FIELD})
     if unknown:
         raise NotAllowed(f"The review policy has no setting {', '.join(unknown)}.")
+    wanted: dict[str, bool | str] = {
+        name: bool(value) for name, value in changes.items() if name in POLICY_FIELDS
+    }
+    if RELEASE_FIELD in changes:
+        wanted[RELEASE_FIELD] = _release_publish(changes[RELEASE_FIELD])
     access.require_admin(user, team, "change its review policy")  # type: ignore[arg-type]
     with transaction.atomic():
         locked = Team.objects.select_for_update().get(pk=team.pk)
-        changed = {
-            name: bool(value)
-            for name, value in changes.items()
-            if bool(getattr(locked, name)) != bool(value)
-        }
+        changed = {name: value for name, value in wanted.items() if getattr(locked, name) != value}
         if not changed:
             return []
         for name, value in changed.items():
             setattr(locked, name, value)
             setattr(team, name, value)
         locked.save(update_fields=list(changed))
-        words = "; ".join(
-            f"{POLICY_FIELDS[name]}: {'yes' if value else 'no'}" for name, value in changed.items()
-        )
         Event.objects.create(
             team=locked,
             kind="policy",
             actor=_actor(user),
             actor_label="" if _actor(user) else "system",
-            message=f"Review policy changed: {words}",
+            message=f"Review policy changed: {_policy_words(changed)}",
             data={"changed": changed},
         )
     return sorted(changed)
+
+
+def _release_publish(value: bool | str) -> str:
+    try:
+        return ReleasePublish(str(value)).value
+    except ValueError:
+        raise NotAllowed(
+            f"“{value}” is not a choice for {RELEASE_WORDS}: choose one of "
+            + ", ".join(f"“{label}”" for label in ReleasePublish.labels)
+            + "."
+        ) from None
+
+
+def _policy_words(changed: dict[str, bool | str]) -> str:
+    words = []
+    for name, value in changed.items():
+        if name == RELEASE_FIELD:
+            words.append(f"{RELEASE_WORDS}: {ReleasePublish(str(value)).label}")
+        else:
+            words.append(f"{POLICY_FIELDS[name]}: {'yes' if value else 'no'}")
+    return "; ".join(words)
 
 
 def set_account_review(account: LinkedAccount, *, user: User, rule: str) -> bool:

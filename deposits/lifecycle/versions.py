@@ -133,7 +133,7 @@ def discard_local_edits(target: Target, *, user: User) -> list[str]:
             Target.objects.filter(pk=target.pk).update(options=snapshot.get("options") or {})
             undone.append("the repository options")
         added = [c.name for c in unsent.files if c.change == "added"]
-        _delete_files(DepositFile.objects.filter(deposit=deposit, name__in=added))
+        delete_files(DepositFile.objects.filter(deposit=deposit, name__in=added))
         if added:
             undone.append(f"{len(added)} added file(s)")
         record_event(
@@ -165,7 +165,7 @@ def delete_deposit(deposit: Deposit, *, user: User) -> None:
             )
     with transaction.atomic():
         title = str(deposit)
-        _delete_files(deposit.files.all())
+        delete_files(deposit.files.all())
         record_event(
             deposit,
             "deposit_deleted",
@@ -177,7 +177,7 @@ def delete_deposit(deposit: Deposit, *, user: User) -> None:
         deposit.delete()
 
 
-def _delete_files(files: Iterable[DepositFile]) -> None:
+def delete_files(files: Iterable[DepositFile]) -> None:
     """Delete the rows now and their stored bytes once the transaction has committed."""
     files = list(files)
     blobs = [(f.blob.storage, str(f.blob.name)) for f in files if f.blob]

@@ -26,10 +26,13 @@ from deposits.models import (
     Action,
     Identifier,
     LinkedAccount,
+    Release,
+    ReleaseStatus,
     RemoteFile,
     State,
     Target,
 )
+from deposits.releases import jobs as release_jobs
 from deposits.repositories import registry
 from deposits.repositories.base import (
     AuthError,
@@ -440,6 +443,7 @@ def _fail(
             next_attempt_at=None,
         )
         notifications.target_finished(target)  # the author and followers are told
+    _releases_follow(target)
 
 
 def _finish(target: Target, token: str) -> Outcome:
@@ -532,6 +536,7 @@ def _version_draft_open(target: Target) -> None:
         problems=[p.as_dict() for p in problems],
         **IDLE,
     )
+    _releases_follow(target)
 
 
 def _published(target: Target) -> None:
@@ -551,3 +556,20 @@ def _published(target: Target) -> None:
     with transaction.atomic():
         transition(target, State.PUBLISHED, actor_label="worker", message=message, **fields)
         notifications.target_finished(target)  # the author and followers are told
+    _releases_follow(target)
+
+
+def _releases_follow(target: Target) -> None:
+    """A release being imported into the deposit moves on with its targets: its import
+    task runs again (``releases.importing.import_release`` -> ``after_target_finished``).
+    Sent as a task, after the move is committed: the releases package imports the
+    lifecycle, so the lifecycle does not import it back; and nothing here can undo the move."""
+    try:
+        moving = [ReleaseStatus.PUBLISHING, ReleaseStatus.PREPARED, ReleaseStatus.IN_REVIEW]
+        releases = Release.objects.filter(
+            source__deposit_id=target.deposit_id, status__in=[*moving, ReleaseStatus.WAITING]
+        )
+        for pk in releases.values_list("pk", flat=True):
+            release_jobs.enqueue_import(pk)
+    except Exception:
+        log.exception("releases of target %s not told it finished", target.pk)

@@ -137,8 +137,9 @@ class Delivery(models.Model):
     """One request to a source's endpoint, as the log shows it (the body is not kept)."""
 
     source = models.ForeignKey(ReleaseSource, on_delete=models.CASCADE, related_name="deliveries")
-    # X-GitHub-Delivery / X-Gitlab-Event-UUID (or Idempotency-Key); deduplicates only once
-    # the request was verified, so a forged one cannot take a real delivery's id first
+    # X-GitHub-Delivery / X-Gitlab-Event-UUID; deduplicates only once the request was
+    # verified, so a forged one cannot take a real delivery's id first (the duplicates
+    # logged after it carry the same id)
     delivery_id = models.CharField(max_length=100, blank=True)
     verified = models.BooleanField(default=False)
     event = models.CharField(max_length=60, blank=True)  # "release", "ping", "Release Hook"
@@ -158,7 +159,9 @@ class Delivery(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["source", "delivery_id"],
-                condition=models.Q(verified=True) & ~models.Q(delivery_id=""),
+                condition=models.Q(verified=True)
+                & ~models.Q(delivery_id="")
+                & ~models.Q(outcome="duplicate"),
                 name="one_verified_delivery_per_id",
             )
         ]

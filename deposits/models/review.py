@@ -33,6 +33,8 @@ class ReviewRequest(models.Model):
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
     submitted_at = models.DateTimeField(db_index=True)
+    # Who submitted it when no person did ("The release v1.1 of GitHub lab/tools").
+    submitted_as = models.CharField(max_length=300, blank=True)
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

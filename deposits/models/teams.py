@@ -5,7 +5,10 @@ from django.db import models
 
 
 class ReleasePublish(models.TextChoices):
-    PUBLISH = "publish", "Publish the new version at once (or submit it for review, where review is required)"
+    PUBLISH = (
+        "publish",
+        "Publish the new version at once (or submit it for review, where review is required)",
+    )
     PREPARE = "prepare", "Prepare the new version; a person publishes it"
 
 

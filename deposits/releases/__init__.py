@@ -6,7 +6,8 @@ become new versions of it, none lost without someone being told.
 - ``listing``: the periodic listing that finds releases no webhook brought; forge tokens.
 - ``archive``, ``citation``: the release archive (downloaded by a worker) and the metadata
   read from its ``.zenodo.json`` or ``CITATION.cff``.
-- ``importing``: a release becomes a new version of the deposit, published by the team's
-  policy or sent for review.
+- ``importing``: a release becomes a new version of the deposit (its archive the file, its
+  citation file the metadata); ``following`` then takes it to published by the team's
+  policy, or to review.
 - ``sources``: people managing release sources (team admins).
 """

@@ -203,6 +203,7 @@ class HttpClient:
         priority: Priority = Priority.INTERACTIVE,
         record: Callable[[CallRecord], None] | None = None,
         allowed_hosts: list[str] | None = None,
+        allowlist: str = "ALLOWED_REPOSITORY_HOSTS",
         session: requests.Session | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
@@ -218,6 +219,7 @@ class HttpClient:
         self.allowed_hosts = list(
             settings.ALLOWED_REPOSITORY_HOSTS if allowed_hosts is None else allowed_hosts
         )
+        self.allowlist = allowlist  # the setting's name, for the refusal's message
         self.session = session or requests.Session()
         # Requests other than GET/HEAD that left (or tried to), whatever came back: zero
         # means this client changed nothing on the repository.
@@ -316,7 +318,7 @@ class HttpClient:
         if not host_allowed(url, self.allowed_hosts):
             raise UnsafeURL(
                 f"Refused to contact {redact_url(url)}: its host is not in "
-                "ALLOWED_REPOSITORY_HOSTS. Nothing was sent."
+                f"{self.allowlist}. Nothing was sent."
             )
 
     def _check_origin(self, url: str, *, redirected: bool) -> None:

@@ -479,3 +479,15 @@ def test_the_description_is_shown_formatted_but_never_runs_a_script(
     shown = page.split('data-field="description"')[1].split("</div>")[0]
     assert "<i>12</i>" in shown
     assert "<script" not in shown and "onclick" not in shown
+
+
+def test_a_deposit_submitted_by_a_release_names_the_release_in_the_queue_and_on_its_page(
+    reviewed_team: Any, member: Any, zenodo_account: Any, curator_client: Client
+) -> None:
+    deposit = ready_deposit(reviewed_team, member, zenodo_account)
+    review.submit(deposit, user=None, by="The release v1.1 of GitHub lab/tools")
+    queue = curator_client.get(queue_url()).content.decode()
+    page = curator_client.get(review_url(deposit)).content.decode()
+    for body in (queue, page):
+        assert "The release v1.1 of GitHub lab/tools" in body
+        assert "someone no longer here" not in body

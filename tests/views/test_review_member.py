@@ -358,7 +358,8 @@ def test_an_admin_changes_the_policy_and_it_is_recorded(
     assert str(Team._meta.get_field("review_required").help_text) in body.replace("&#x27;", "'")
     assert 'id="save-policy"' in body
 
-    response = owner_client.post(url, {"review_required": "on", "self_approval": "on"})
+    kept = {"release_publish": team.release_publish}  # the page's other choice, as it was
+    response = owner_client.post(url, {"review_required": "on", "self_approval": "on", **kept})
     assert response.status_code == 302
     team.refresh_from_db()
     assert team.review_required and team.self_approval and not team.members_review
@@ -368,7 +369,7 @@ def test_an_admin_changes_the_policy_and_it_is_recorded(
     assert "publishing needs a curator's approval: yes" in event.message
     assert "Saved the review policy of Lab A." in owner_client.get(url).content.decode()
 
-    owner_client.post(url, {"review_required": "on", "self_approval": "on"})
+    owner_client.post(url, {"review_required": "on", "self_approval": "on", **kept})
     assert Event.objects.filter(team=team, kind="policy").count() == 1  # nothing changed
 
 

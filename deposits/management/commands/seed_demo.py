@@ -1,7 +1,8 @@
 """Seed the demo team: ada (member), grace (curator) and alan (admin), password "demo"; its
 review policy asks for a curator's approval before publishing (set when the team is made:
-alan can change it); and linked
-accounts pointing at the sandboxes (each at the root of its own port). Safe to run again.
+alan can change it); linked accounts pointing at the sandboxes (each at the root of its own
+port); and a GitHub release source of the example deposit on the forge sandbox, its secret
+``demo-webhook-secret`` and its endpoint ``/hooks/releases/demo/``. Safe to run again.
 
 Tokens come in as arguments (``--account zenodo=TOKEN``, printed by ``sandbox_token``):
 the product never imports the sandboxes.
@@ -17,8 +18,38 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from deposits.management.demo_deposit import seed_deposit
-from deposits.models import AccountStatus, LinkedAccount, Membership, Role, Team
+from deposits.models import (
+    AccountStatus,
+    Deposit,
+    Forge,
+    LinkedAccount,
+    Membership,
+    ReleaseSource,
+    Role,
+    Team,
+)
 from portal.sandboxes import REPOSITORIES
+
+# The demo's release source (the issue names its secret; its key keeps the endpoint at
+# PORTAL_BASE_URL/hooks/releases/demo/ however often the demo is seeded).
+DEMO_REPOSITORY = "demo-lab/soil-moisture-scripts"
+DEMO_SECRET = "demo-webhook-secret"
+DEMO_KEY = "demo"
+
+
+def seed_release_source(team: Team, deposit: Deposit, user: Any) -> ReleaseSource:
+    """The demo deposit's GitHub release source on the forge sandbox (made once; its
+    secret, key and address set again on a re-run, so the banner's words stay true)."""
+    source = ReleaseSource.objects.filter(key=DEMO_KEY).first()
+    if source is None:
+        source = ReleaseSource(key=DEMO_KEY, created_by=user)
+    source.team, source.deposit = team, deposit
+    source.forge, source.repository = Forge.GITHUB, DEMO_REPOSITORY
+    source.api_url = settings.SANDBOX_URLS["forge"]
+    source.enabled = True
+    source.set_secret(DEMO_SECRET)
+    source.save()
+    return source
 
 
 class Command(BaseCommand):
@@ -76,6 +107,7 @@ class Command(BaseCommand):
         ada = User.objects.get(username="ada")
         zenodo = LinkedAccount.objects.filter(team=team, kind="zenodo").first()
         demo = seed_deposit(team, ada, zenodo)
+        seed_release_source(team, demo, User.objects.get(username="alan"))
         self.stdout.write(
             self.style.SUCCESS(f"Demo team 'Demo Lab' ready: ada / grace / alan, with '{demo}'")
         )
