@@ -71,7 +71,9 @@ def follow(release: Release) -> None:
     """Move an imported release on by what its targets are doing now."""
     with transaction.atomic():
         release = (
-            Release.objects.select_for_update()
+            # the release's row only: with the join PostgreSQL would also lock the source,
+            # the deposit and the team, which the endpoint and the import lock too
+            Release.objects.select_for_update(of=("self",))
             .select_related("source__deposit__team")
             .get(pk=release.pk)
         )

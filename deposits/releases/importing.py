@@ -27,7 +27,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
-from django.db import transaction
+from django.db import OperationalError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -77,17 +77,27 @@ def import_release(release_id: int) -> None:
     if release is None:
         return
     if release.status in FOLLOWED:
-        follow(release)
+        _follow(release)
         return
     if not _claim(release):
         return
     try:
-        _import(release)
+        applied = _import(release)
     except archive.ArchiveError as exc:
         if exc.permanent:
             fail_release(release, exc.message)
         else:
             _retry_later(release, exc)
+        return
+    except OperationalError:  # a deadlock or a lock timeout: nothing was kept; again soon
+        log.warning("release %s: the database was busy; importing again shortly", release_id)
+        set_fields(
+            release,
+            status=RS.WAITING,
+            next_attempt_at=timezone.now() + timedelta(seconds=10),
+            message="The database was busy: importing again in a moment.",
+        )
+        return
     except Exception:
         reference = uuid.uuid4().hex[:8]
         log.exception("unexpected error importing release %s (ref %s)", release_id, reference)
@@ -96,6 +106,18 @@ def import_release(release_id: int) -> None:
             f"Unexpected error (reference {reference}): nothing of the release was applied. "
             "Press Replay to try again, and report the reference if it happens again.",
         )
+        return
+    if applied:
+        _follow(release)
+
+
+def _follow(release: Release) -> None:
+    """Move an imported release on; a busy database is no failure (the next target to
+    finish, and the every-minute sweep, follow it again)."""
+    try:
+        follow(release)
+    except OperationalError:
+        log.warning("release %s not followed now (the database was busy): later", release.pk)
 
 
 def _claim(release: Release) -> bool:
@@ -127,7 +149,8 @@ def _retry_later(release: Release, exc: archive.ArchiveError) -> None:
     )
 
 
-def _import(release: Release) -> None:
+def _import(release: Release) -> bool:
+    """Download, read and apply the release; True when the deposit now carries it."""
     source = release.source
     if not release.archive_url:
         raise archive.ArchiveError(
@@ -156,10 +179,8 @@ def _import(release: Release) -> None:
                 f"problem(s): {first}{f' (and {more} more, listed on the release)' if more else ''}."
                 " Nothing was changed: fix the file in the repository and publish a new release.",
             )
-            return
-        if not _apply(release, got, citation):
-            return
-    follow(release)
+            return False
+        return _apply(release, got, citation)
 
 
 def archive_name(release: Release) -> str:
@@ -178,7 +199,12 @@ def _apply(release: Release, got: archive.Downloaded, citation: Citation) -> boo
     stored = _stored_file(deposit, release, got)
     try:
         with transaction.atomic():
-            locked = Deposit.objects.select_for_update().select_related("team").get(pk=deposit.pk)
+            # only the deposit's row (PostgreSQL would lock the team's too, with the join)
+            locked = (
+                Deposit.objects.select_for_update(of=("self",))
+                .select_related("team")
+                .get(pk=deposit.pk)
+            )
             targets = list(locked.targets.select_related("account", "deposit__team"))
             reason = drafts.edit_locked_reason(targets, "metadata and files")
             if reason:

@@ -59,14 +59,13 @@ def _released(release: Release) -> bool:
     return release.status in (ReleaseStatus.PUBLISHED, ReleaseStatus.FAILED)
 
 
-def test_a_signed_release_becomes_exactly_one_new_version_with_a_new_doi(live_system, team, member):
-    system = live_system
+def published_and_linked(system: LiveSystem, team: Any, member: Any) -> tuple[Target, Any, str]:
+    """A deposit published once (v1.0) through the real workers, linked to a repository
+    on the forge whose hook is the portal's endpoint: (target, source, token)."""
     forge_url = system.sandbox_urls["forge"]
     wait_until(lambda: system._answers(f"{forge_url}/_control/"), 60, "the forge sandbox")
     forge(system, "reset", {})
     control(system, {"wipe": True})
-
-    # Published once (v1.0), through the real workers.
     account, token = sandbox_account(system, team)
     target = deposit_with_files(team, account, {"data.csv": b"site,moisture\n"})
     deposit = target.deposit
@@ -74,13 +73,11 @@ def test_a_signed_release_becomes_exactly_one_new_version_with_a_new_doi(live_sy
     deposit.metadata = {**deposit.metadata, "version": "v1.0"}
     deposit.save()
     system.start_worker()
-    system.start_beat()  # the reconciler and the release sweep, as in production
+    system.start_beat()  # the reconciler, the release sweep and listing, as in production
     publish(target, member)
     wait_for_state(target, {State.PUBLISHED, State.FAILED})
     assert target.state == State.PUBLISHED, target.last_error
-    v1 = remote_deposition(system, token, target.remote_id)
 
-    # The deposit is linked to a repository on the forge, whose hook is the portal's endpoint.
     source = ReleaseSourceFactory(
         deposit=deposit, repository="lab/soil-tools", api_url=forge_url, secret=SECRET
     )
@@ -92,6 +89,15 @@ def test_a_signed_release_becomes_exactly_one_new_version_with_a_new_doi(live_sy
     )
     forge(system, "hooks", {"forge": "github", "path": "lab/soil-tools", "url": endpoint,
                             "secret": SECRET})  # fmt: skip
+    return target, source, token
+
+
+def test_a_signed_release_becomes_exactly_one_new_version_with_a_new_doi(live_system, team, member):
+    system = live_system
+    forge_url = system.sandbox_urls["forge"]
+    target, source, token = published_and_linked(system, team, member)
+    deposit = target.deposit
+    v1 = remote_deposition(system, token, target.remote_id)
 
     published = forge(
         system,
@@ -131,3 +137,40 @@ def test_a_signed_release_becomes_exactly_one_new_version_with_a_new_doi(live_sy
     assert Release.objects.filter(source=source).count() == 1
     assert Target.objects.get(pk=target.pk).state == State.PUBLISHED
     assert counters(system)["published"] == 2
+
+
+def test_a_release_whose_webhook_never_came_is_found_by_the_listing_and_published(
+    live_system: LiveSystem, team: Any, member: Any
+) -> None:
+    system = live_system
+    system.env["RELEASE_LISTING_EVERY_SECONDS"] = "3"  # beat lists every 3 s
+    target, source, token = published_and_linked(system, team, member)
+    v1 = remote_deposition(system, token, target.remote_id)
+    # the first listing: what the repository had at linking is known, not imported
+    wait_until(lambda: _refreshed(source).baseline_at, 60, "the first listing")
+
+    lost = forge(
+        system,
+        "releases",
+        {"forge": "github", "path": "lab/soil-tools", "tag": "v2.0", "deliver": False,
+         "files": {"CITATION.cff": CFF}},
+    )  # fmt: skip
+    assert lost["deliveries"] == []  # a webhook lost on the way: nothing reached the portal
+
+    release = wait_until(
+        lambda: Release.objects.filter(source=source, tag="v2.0").first(), 60, "the listing"
+    )
+    assert release.found_by == "listing"
+    wait_until(lambda: _released(release), 180, f"the release to be published ({release.message})")
+    assert release.status == ReleaseStatus.PUBLISHED, (release.message, release.problems)
+    target.refresh_from_db()
+    v2 = remote_deposition(system, token, target.remote_id)
+    assert v2["submitted"] is True and v2["doi"] != v1["doi"]
+    assert v2["metadata"]["version"] == "v2.0"
+    assert not source.deliveries.filter(outcome="accepted").exists()
+    assert Release.objects.filter(source=source).count() == 1
+
+
+def _refreshed(source: Any) -> Any:
+    source.refresh_from_db()
+    return source

@@ -460,3 +460,28 @@ def test_the_worker_finishing_a_target_runs_the_releases_task_again(
     importing.import_release(release.pk)  # what that task does
     target.refresh_from_db()
     assert target.state == State.QUEUED and target.action == Action.PUBLISH_VERSION
+
+
+@responses.activate
+def test_a_busy_database_is_tried_again_not_failed(deposit, zenodo_account, monkeypatch):
+    from django.db import OperationalError
+
+    published(deposit, zenodo_account)
+    serve_zip(responses.mock, {"CITATION.cff": CFF})
+    release = a_release(deposit)
+
+    def deadlocked(*args: Any, **kwargs: Any) -> bool:  # what PostgreSQL raises on a deadlock
+        raise OperationalError("deadlock detected")
+
+    monkeypatch.setattr(importing, "_apply", deadlocked)
+    importing.import_release(release.pk)
+    release.refresh_from_db()
+    assert release.status == ReleaseStatus.WAITING and release.next_attempt_at is not None
+    assert "busy" in release.message
+    assert not Notification.objects.filter(kind="release_failed").exists()
+
+    monkeypatch.undo()  # the next attempt, once its time has come, imports it
+    Release.objects.filter(pk=release.pk).update(next_attempt_at=timezone.now())
+    importing.import_release(release.pk)
+    release.refresh_from_db()
+    assert release.status == ReleaseStatus.PUBLISHING

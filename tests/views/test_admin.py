@@ -59,6 +59,40 @@ def test_every_list_and_form_renders(
         assert admin_client_.get(url).status_code == 200, obj
 
 
+def test_release_sources_and_subscriptions_are_listed_without_their_secrets(
+    admin_client_: Client, deposit: Any
+) -> None:
+    from tests.factories import ReleaseSourceFactory, SubscriptionFactory
+
+    source = ReleaseSourceFactory(deposit=deposit, secret="source-secret-xyz")
+    source.set_token("ghp_forgetoken_abc")
+    source.save()
+    Release = models.Release
+    release = Release.objects.create(source=source, release_id="9", tag="v9", found_by="webhook")
+    models.Delivery.objects.create(source=source, outcome="ping", http_status=200)
+    subscription = SubscriptionFactory(
+        team=deposit.team, secret="whsec_c2VjcmV0LXNlY3JldC1zZWNyZXQ="
+    )
+    for obj in (source, release, subscription):
+        opts = obj._meta
+        for url in (
+            reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist"),
+            reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[obj.pk]),
+        ):
+            page = admin_client_.get(url)
+            body = page.content.decode()
+            assert page.status_code == 200, url
+            for secret in (
+                "source-secret-xyz",
+                "ghp_forgetoken_abc",
+                "c2VjcmV0LXNlY3JldC1zZWNyZXQ",
+            ):
+                assert secret not in body, (url, secret)
+            assert source.secret_encrypted not in body
+    for name in ("delivery", "outbounddelivery"):
+        assert admin_client_.get(reverse(f"admin:deposits_{name}_changelist")).status_code == 200
+
+
 def test_it_never_shows_a_token_and_takes_a_new_one_write_only(
     admin_client_: Client, zenodo_account: Any
 ) -> None:
