@@ -175,6 +175,10 @@ SUBJECTS = {
     NotificationKind.PUBLISHED: "Published",
     NotificationKind.FAILED: "Failed",
     NotificationKind.COMMENT: "New message",
+    NotificationKind.RELEASE_IMPORTED: "Release imported",
+    NotificationKind.RELEASE_FAILED: "Release not imported",
+    NotificationKind.FORGE_TOKEN: "Forge token refused",
+    NotificationKind.WEBHOOK_DISABLED: "Webhook switched off",
 }
 
 

@@ -288,3 +288,18 @@ def test_following_is_what_publishing_news_goes_to(deposit, people):
     notifications.follow(deposit, olivia, on=False)
     assert not notifications.is_following(deposit, olivia)
     assert not notifications.is_following(deposit, ada)
+
+
+def test_every_kind_has_a_subject_of_its_own(team, people):
+    """A person sorting their mail sees what happened, never a bare "Notification"."""
+    assert set(notifications.SUBJECTS) == set(NotificationKind)
+    made = notifications.notify(
+        NotificationKind.WEBHOOK_DISABLED,
+        None,
+        [people["ada"]],
+        "The webhook subscription to https://hooks.example.org was switched off.",
+        team_id=team.pk,
+    )
+    assert made[0].deposit is None and made[0].team_id == team.pk
+    subject, _ = notifications.email_text(made[0])
+    assert subject == "[Deposit portal] Webhook switched off"

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from tests.lifecycle.conftest import connector  # noqa: F401 (the scripted repository)
+from tests.lifecycle.test_review import reviewed  # noqa: F401 (a ready target under review policy)
 
 SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 

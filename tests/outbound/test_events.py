@@ -28,20 +28,6 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def reviewed(team, zenodo_account, member, connector):  # type: ignore[no-untyped-def]
-    """A ready target of ada's deposit, on a team whose policy needs review."""
-    team.review_required = True
-    team.save()
-    deposit = DepositFactory(team=team, created_by=member)
-    add_file(deposit, "a.csv", b"1,2,3\n")
-    target = TargetFactory(deposit=deposit, account=zenodo_account)
-    lifecycle.revalidate(deposit)
-    target.refresh_from_db()
-    assert target.state == State.READY
-    return target
-
-
-@pytest.fixture
 def subscription(team):  # type: ignore[no-untyped-def]
     return SubscriptionFactory(team=team)
 

@@ -4,11 +4,9 @@ needed" when the forge refuses it, and the team's admins told once, not at every
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-import redis
 import responses
 
 from deposits.models import Notification, ReleaseSource
@@ -19,17 +17,6 @@ TOKEN = "ghp_16C7e42F292c6912E7710c838347Ae178B4a"
 USER = "https://api.github.com/user"
 RELEASES = "https://api.github.com/repos/lab/analysis/releases"
 BAD = {"message": "Bad credentials", "documentation_url": "https://docs.github.com/rest"}
-
-
-@pytest.fixture(autouse=True)
-def fresh_budget(redis_client: redis.Redis) -> Iterator[None]:
-    def clear() -> None:
-        for name in redis_client.scan_iter("ratelimit:{forge:*"):
-            redis_client.delete(name)
-
-    clear()
-    yield
-    clear()
 
 
 @pytest.fixture

@@ -8,12 +8,10 @@ GitLab's (and as the forge sandbox serves them)."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
 import pytest
-import redis
 import responses
 from django.utils import timezone
 
@@ -27,19 +25,6 @@ from tests.releases.test_signatures import github_release
 
 sent = signed.sent
 API = "https://api.github.com/repos/lab/analysis/releases"
-
-
-@pytest.fixture(autouse=True)
-def fresh_budget(redis_client: redis.Redis) -> Iterator[None]:
-    """The forge budgets these tests spend in the shared limiter start and end unused."""
-
-    def clear() -> None:
-        for name in redis_client.scan_iter("ratelimit:{forge:*"):
-            redis_client.delete(name)
-
-    clear()
-    yield
-    clear()
 
 
 @pytest.fixture
