@@ -23,6 +23,10 @@ LOCK_ARGS :=
 # DataMeta sandbox's tests run it unchanged.
 DMCLIENT_VENV := .tools/dmclient
 DMCLIENT := $(DMCLIENT_VENV)/bin/dmclient
+# The published Coscine SDK, in a venv of its own; the Coscine sandbox's tests run it.
+COSCINE_SDK_VENV := .tools/coscine
+COSCINE_SDK := $(COSCINE_SDK_VENV)/bin/python
+COSCINE_SDK_STAMP := $(COSCINE_SDK_VENV)/.installed
 
 .PHONY: demo test lint typecheck pytest bench soak install browser clean lock
 
@@ -66,8 +70,14 @@ $(DMCLIENT):
 	$(PYTHON) -m venv $(DMCLIENT_VENV)
 	$(DMCLIENT_VENV)/bin/python -m pip install -q datameta-client==1.0.1 'setuptools<81'
 
-pytest: $(STAMP) browser $(DMCLIENT)
-	DMCLIENT=$(abspath $(DMCLIENT)) $(BIN)/pytest $(PYTEST_ARGS)
+$(COSCINE_SDK_VENV): $(COSCINE_SDK_STAMP)
+$(COSCINE_SDK_STAMP):
+	test -x $(COSCINE_SDK) || $(PYTHON) -m venv $(COSCINE_SDK_VENV)
+	$(COSCINE_SDK) -m pip install -q coscine==0.12.2
+	touch $(COSCINE_SDK_STAMP)
+
+pytest: $(STAMP) browser $(DMCLIENT) $(COSCINE_SDK_STAMP)
+	DMCLIENT=$(abspath $(DMCLIENT)) COSCINE_SDK_PYTHON=$(abspath $(COSCINE_SDK)) $(BIN)/pytest $(PYTEST_ARGS)
 
 test: lint typecheck pytest
 

@@ -36,6 +36,7 @@ from deposits.models import (
     WebhookEvent,
 )
 from deposits.outbound.events import emit
+from deposits.repositories import registry
 from deposits.repositories.limiter import Priority
 
 log = logging.getLogger(__name__)
@@ -149,7 +150,8 @@ def _target_finished(target: Target) -> list[Notification]:
         if target.action == Action.DISCARD:  # the published record is unchanged: no news
             return []
         found = target.identifiers.filter(scope="version").order_by("-created").first()
-        ident = f" as {found.scheme.upper()} {found.value}" if found else ""
+        label = registry.get(target.account.kind).scheme(found.scheme).label if found else ""
+        ident = f" as {label} {found.value}" if found else ""
         message = f"“{deposit}” was published on {where}{ident}."
         return notify(NotificationKind.PUBLISHED, deposit, people, message, url=url)
     if target.state == State.FAILED:
@@ -178,6 +180,7 @@ SUBJECTS = {
     NotificationKind.RELEASE_IMPORTED: "Release imported",
     NotificationKind.RELEASE_FAILED: "Release not imported",
     NotificationKind.FORGE_TOKEN: "Forge token refused",
+    NotificationKind.IDENTIFIER_GONE: "Identifier no longer valid",
     NotificationKind.WEBHOOK_DISABLED: "Webhook switched off",
 }
 

@@ -73,6 +73,28 @@ def refresh_schemas() -> None:
         refresh_schema.apply_async(args=(account_id,), queue=BACKGROUND.queue)
 
 
+@shared_task(name="deposits.tasks.fetch_lookup", acks_late=True, ignore_result=True)
+def fetch_lookup(account_id: int, key: str, priority: str = Priority.INTERACTIVE) -> None:
+    lifecycle.fetch_lookup_now(account_id, key, priority=Priority(priority))
+
+
+@shared_task(name="deposits.tasks.refresh_lookups", ignore_result=True)
+def refresh_lookups() -> int:
+    return lifecycle.refresh_stale_lookups()
+
+
+@shared_task(name="deposits.tasks.check_identifiers", ignore_result=True)
+def check_identifiers() -> int:
+    """Daily: each published target's identifiers that its repository can be asked about
+    (Coscine's Handles) are checked; one that answers 410 is flagged and people told."""
+    return lifecycle.check_all_identifiers()
+
+
+@shared_task(name="deposits.tasks.check_target_identifiers", acks_late=True, ignore_result=True)
+def check_target_identifiers(target_id: int) -> None:
+    lifecycle.check_identifiers(target_id)
+
+
 @shared_task(name="deposits.tasks.poll_published", acks_late=True, ignore_result=True)
 def poll_published(target_id: int) -> None:
     lifecycle.poll_published(target_id)

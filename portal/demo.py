@@ -1,12 +1,15 @@
 """`make demo`: the whole system on one machine, with nothing installed beforehand.
 
 Starts (as separate processes) the embedded Redis unless REDIS_URL is set, a Celery
-worker, Celery beat, the web server on DEMO_PORT and each sandbox at the root of a port of
-its own (portal/sandboxes.py: DEMO_PORT+1 Zenodo, DEMO_PORT+2 DataMeta, unless
-ZENODO_SANDBOX_URL or DATAMETA_SANDBOX_URL say otherwise, DEMO_PORT+3 the code forge); migrates
-and seeds the demo team; puts the demo repository and its webhook on the forge sandbox;
-prints the URLs, the logins and the release source's endpoint and secret. A process that exits is started again (``Supervisor``); Ctrl-C, or SIGTERM,
-stops everything it started within 10 s.
+worker, Celery beat, the web server on DEMO_PORT, each sandbox at the root of a port of
+its own (portal/sandboxes.py: DEMO_PORT+1 Zenodo, DEMO_PORT+2 DataMeta, DEMO_PORT+3 the
+code forge, DEMO_PORT+4 Coscine, unless ZENODO_SANDBOX_URL and the like say otherwise)
+and the local S3 server (moto's, in memory) at DEMO_PORT+5 unless S3_SANDBOX_URL says
+otherwise; migrates and seeds the demo team; puts the demo repository and its webhook on
+the forge sandbox; prints the URLs, the logins and the release source's endpoint and
+secret. ``DEMO_STORAGE=s3`` keeps the portal's own files on that S3 server (bucket
+``portal-demo``) instead of local disk. A process that exits is started again
+(``Supervisor``); Ctrl-C, or SIGTERM, stops everything it started within 10 s.
 """
 
 from __future__ import annotations
@@ -23,16 +26,18 @@ import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, TextIO, cast
 from urllib.parse import urlsplit
 
-from portal.sandboxes import REPOSITORIES, SANDBOXES
+from portal.sandboxes import REPOSITORIES, S3_OFFSET, SANDBOXES
 
 ROOT = Path(__file__).resolve().parent.parent
 PY = sys.executable
 # Seconds a web server's workers may finish their requests after Ctrl-C (then they are
 # killed, within the Supervisor's stop_timeout anyway).
 GRACE = 5
+# DEMO_STORAGE=s3: the portal's own files in this bucket of the local S3 server
+DEMO_BUCKET = "portal-demo"
 
 
 def manage(*args: str, capture: bool = False) -> str:
@@ -301,11 +306,25 @@ def release_lines(forge_url: str, path: str, endpoint: str, secret: str) -> str:
 """
 
 
-def banner(url: str, sandbox_urls: dict[str, str], releases: str = "") -> str:
+def s3_lines(s3_url: str, storage: str) -> str:
+    """The banner's lines about the local S3 server, and where the portal keeps files."""
+    where = (
+        f"the portal's own files are in its bucket {DEMO_BUCKET} (DEMO_STORAGE=s3)"
+        if storage == "s3"
+        else "the portal's own files are on local disk (DEMO_STORAGE=s3 puts them here)"
+    )
+    return (
+        f"    {'S3':<9} {s3_url}   (moto's S3 server, in memory: everything in it is "
+        f"gone when it stops or restarts; the Coscine sandbox's S3 resources; {where})"
+    )
+
+
+def banner(url: str, sandbox_urls: dict[str, str], releases: str = "", s3: str = "") -> str:
     rows = "\n".join(
         f"    {s.label:<9} {sandbox_urls[s.kind]}   ({s.note.format(url=sandbox_urls[s.kind])})"
         for s in SANDBOXES
     )
+    rows += f"\n{s3}" if s3 else ""
     kinds = "|".join(s.kind for s in REPOSITORIES)
     return f"""
   Deposit portal demo is running at {url}/
@@ -318,7 +337,8 @@ def banner(url: str, sandbox_urls: dict[str, str], releases: str = "") -> str:
 {rows}
   A token each accepts: python manage.py sandbox_token {kinds}
 {releases}
-  Ctrl-C stops the web server, the sandboxes, the worker, beat and the embedded Redis.
+  Ctrl-C stops the web server, the sandboxes, the S3 server, the worker, beat and
+  the embedded Redis.
 """
 
 
@@ -327,6 +347,8 @@ def main() -> None:
     port = int(os.environ.get("DEMO_PORT", "8000"))
     for sandbox in SANDBOXES:
         os.environ.setdefault(sandbox.env, sandbox.default_url(host, port))
+    os.environ.setdefault("S3_SANDBOX_URL", f"http://{host}:{port + S3_OFFSET}")
+    demo_storage(os.environ)
     # The portal's own address: the release source's endpoint and e-mails' links start so.
     os.environ.setdefault("PORTAL_BASE_URL", f"http://{host}:{port}")
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
@@ -335,6 +357,54 @@ def main() -> None:
     django.setup()
     supervisor = Supervisor()
     supervise(supervisor, lambda: run(supervisor, host, port))
+
+
+def demo_storage(environ: Any) -> str:
+    """With ``DEMO_STORAGE=s3``, the settings that keep the portal's own files on the local
+    S3 server (any set beforehand win); "s3" or "local"."""
+    storage = environ.get("DEMO_STORAGE", "local").strip().lower() or "local"
+    if storage not in ("local", "s3"):
+        raise SystemExit(f"DEMO_STORAGE is {storage!r}: use local (the default) or s3.")
+    if storage == "s3":
+        from portal import s3server
+
+        environ.setdefault("STORAGE_BACKEND", "s3")
+        environ.setdefault("S3_ENDPOINT_URL", environ["S3_SANDBOX_URL"])
+        environ.setdefault("S3_BUCKET", DEMO_BUCKET)
+        environ.setdefault("S3_ACCESS_KEY_ID", s3server.ACCESS_KEY)
+        environ.setdefault("S3_SECRET_ACCESS_KEY", s3server.SECRET_KEY)
+        environ.setdefault("S3_REGION", s3server.REGION)
+    return storage
+
+
+def start_s3(supervisor: Supervisor, host: str) -> str:
+    """The local S3 server, up before anything stores a file, with the portal's bucket
+    when it keeps its files there (made again after a restart: moto starts empty); its
+    URL."""
+    from django.conf import settings
+
+    from portal import processes, s3server
+
+    url: str = settings.S3_SANDBOX_URL
+    args = processes.s3(host, urlsplit(url).port or 80)
+    default = cast(dict[str, Any], settings.STORAGES["default"])
+    options: dict[str, Any] = default.get("OPTIONS", {})
+    bucket = options.get("bucket_name") if options.get("endpoint_url") == url else None
+
+    def launch() -> subprocess.Popen[bytes]:
+        proc = subprocess.Popen(args, cwd=ROOT, start_new_session=True)
+        try:
+            if bucket:
+                s3server.ensure_bucket(url, bucket)
+            else:
+                s3server.wait_until_up(url)
+        except BaseException:  # not yet the Supervisor's to stop: stop it here
+            _kill(proc, group=True)
+            raise
+        return proc
+
+    supervisor.adopt("S3 server", launch)
+    return url
 
 
 def supervise(supervisor: Supervisor, body: Callable[[], None]) -> None:
@@ -359,6 +429,7 @@ def run(supervisor: Supervisor, host: str, port: int) -> None:
         supervisor.adopt("embedded Redis", lambda: embedded_redis.ensure_running(socket))
         print(f"Embedded Redis on {socket}")
 
+    s3_url = start_s3(supervisor, host)
     manage("migrate", "--no-input", "-v", "0")
     tokens = [
         f"{kind}={manage('sandbox_token', kind, '--user', 'demo-lab', capture=True)}"
@@ -381,7 +452,9 @@ def run(supervisor: Supervisor, host: str, port: int) -> None:
         wait_for(f"{url}/")
     wait_for(f"http://{host}:{port}/login/")
     manage("verify_accounts")
-    print(banner(f"http://{host}:{port}", urls, demo_releases(urls["forge"])), flush=True)
+    storage = "s3" if settings.STORAGE_BACKEND == "s3" else "local"
+    releases = demo_releases(urls["forge"])
+    print(banner(f"http://{host}:{port}", urls, releases, s3_lines(s3_url, storage)), flush=True)
     supervisor.run()
 
 

@@ -62,3 +62,9 @@ def worker(name: str, *, concurrency: int = 4, quiet: bool = False) -> list[str]
 def beat(schedule: Path, *, loglevel: str = "WARNING") -> list[str]:
     """Celery beat: the reconciler, token checks, schema refreshes, late-result polling."""
     return [*CELERY, "beat", "--loglevel", loglevel, "--schedule", str(schedule)]
+
+
+def s3(host: str, port: int | str) -> list[str]:
+    """The local S3-compatible server (moto's, in memory: ``portal.s3server``): the Coscine
+    sandbox's S3 resources and, when asked, the portal's own ``STORAGE_BACKEND=s3``."""
+    return [sys.executable, "-m", "portal.s3server", host, str(port)]

@@ -51,6 +51,18 @@ SANDBOXES = (
         "a GitHub- and GitLab-like code forge: releases, archives, signed webhooks",
         repository=False,
     ),
+    Sandbox(
+        "coscine",
+        "Coscine",
+        4,
+        "/coscine",
+        "a linked account's base URL: {url}/coscine (projects, resources, application "
+        "profiles, Handles; S3 resources on the local S3 server)",
+    ),
 )
+# The local S3-compatible server (moto's, ``portal.s3server``): the Coscine sandbox's S3
+# resources and the portal's own STORAGE_BACKEND=s3 in the demo and the tests. Not a
+# Django sandbox: its own process, at DEMO_PORT + this.
+S3_OFFSET = 5
 REPOSITORIES = tuple(s for s in SANDBOXES if s.repository)
 BY_KIND = {s.kind: s for s in SANDBOXES}

@@ -86,10 +86,28 @@ def _sandbox_hosts(repository: bool) -> list[str]:
     ]
 
 
-SANDBOX_HOSTS = _sandbox_hosts(repository=True)
+# The local S3-compatible server (portal/s3server.py, moto's): the Coscine sandbox's S3
+# resources and, in the demo and the tests, the portal's own STORAGE_BACKEND=s3.
+S3_SANDBOX_URL = (env("S3_SANDBOX_URL") or f"http://127.0.0.1:{8000 + sandboxes.S3_OFFSET}").rstrip(
+    "/"
+)
+SANDBOX_HOSTS = [
+    *_sandbox_hosts(repository=True),
+    *([urlsplit(S3_SANDBOX_URL).netloc] if SANDBOX_ENABLED else []),
+]
+# Coscine's S3 resources are written straight to the endpoint the resource names
+# (notes A.2): an installation's S3 hosts must be on this list too.
 ALLOWED_REPOSITORY_HOSTS = env_list(
     "ALLOWED_REPOSITORY_HOSTS",
-    ",".join(["zenodo.org", "sandbox.zenodo.org", "data.cogdat.de", *SANDBOX_HOSTS]),
+    ",".join(
+        [
+            "zenodo.org",
+            "sandbox.zenodo.org",
+            "data.cogdat.de",
+            "coscine.rwth-aachen.de",
+            *SANDBOX_HOSTS,
+        ]
+    ),
 )
 
 # Code forges (release sources, deposits/releases/): their API roots, and every URL a
@@ -247,6 +265,14 @@ MEDIA_ROOT = Path(env("MEDIA_ROOT", str(VAR_DIR / "media")) or "")
 
 # Storage: local disk by default; any S3-compatible store when STORAGE_BACKEND=s3.
 STORAGE_BACKEND = env("STORAGE_BACKEND", "local")
+
+
+def _single_part_at_a_time() -> object:
+    from boto3.s3.transfer import TransferConfig
+
+    return TransferConfig(use_threads=False)
+
+
 if STORAGE_BACKEND == "s3":
     _default_storage = {
         "BACKEND": "storages.backends.s3.S3Storage",
@@ -257,6 +283,12 @@ if STORAGE_BACKEND == "s3":
             "secret_key": env("S3_SECRET_ACCESS_KEY"),
             "region_name": env("S3_REGION"),
             "file_overwrite": False,
+            # Parts are read one at a time from the finished upload: boto3's threaded
+            # transfer holds up to ten 8 MB parts in memory per file (118 MB measured for
+            # 200 MB), this one about 8 MB. Reading an object spills to disk past 2 MB
+            # (0, the default, never spills: the whole object would sit in memory).
+            "transfer_config": _single_part_at_a_time(),
+            "max_memory_size": 2 * 1024 * 1024,
         },
     }
 else:
@@ -389,6 +421,18 @@ CELERY_BEAT_SCHEDULE = {
     "deliver-due-webhooks": {
         "task": "deposits.tasks.deliver_due_webhooks",
         "schedule": 30.0,
+        "options": {"queue": "background"},
+    },
+    # cached lookups still in use, once older than their connector's max age
+    "refresh-repository-lookups": {
+        "task": "deposits.tasks.refresh_lookups",
+        "schedule": 600.0,
+        "options": {"queue": "background"},
+    },
+    # Coscine: a resource's Handle that answers 410 (the resource was deleted) is flagged
+    "check-published-identifiers": {
+        "task": "deposits.tasks.check_identifiers",
+        "schedule": float(env("IDENTIFIER_CHECK_SECONDS", "86400") or 86400),
         "options": {"queue": "background"},
     },
 }

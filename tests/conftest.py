@@ -68,3 +68,7 @@ def stranger(db):  # type: ignore[no-untyped-def]
 @pytest.fixture
 def zenodo_account(team):  # type: ignore[no-untyped-def]
     return AccountFactory(team=team)
+
+
+# A real S3-compatible server (moto's) for the tests that need one: tests/s3.py.
+from tests.s3 import s3_endpoint, s3_server  # noqa: E402, F401

@@ -1,6 +1,6 @@
 """The whole system as real processes for end-to-end tests: gunicorn serving the portal,
-one gunicorn per sandbox at the root of a port of its own, Celery workers and beat, all
-sharing the test database and the test Redis."""
+one gunicorn per sandbox at the root of a port of its own, the local S3 server (moto's),
+Celery workers and beat, all sharing the test database and the test Redis."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ import requests
 from django.conf import settings
 from django.db import connection
 
-from portal import processes
+from portal import processes, s3server
 from portal.sandboxes import SANDBOXES
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -61,22 +61,33 @@ def wait_until(predicate: Callable[[], Any], timeout: float, what: str, every: f
 
 class LiveSystem:
     """The portal at ``url``; the Zenodo sandbox at the root of ``zenodo_url`` (its API at
-    ``zenodo_url/api``), the DataMeta sandbox at the root of ``datameta_url``."""
+    ``zenodo_url/api``), the DataMeta sandbox at the root of ``datameta_url``; the local S3
+    server at ``s3_url`` (every process's ``S3_SANDBOX_URL``), of this live system alone.
 
-    def __init__(self, tmp: Path, **env: str) -> None:
-        self.port, *ports = free_ports(1 + len(SANDBOXES))
+    ``storage="s3"``: the portal's own files (``STORAGE_BACKEND=s3``) in the bucket
+    ``s3_bucket`` there, instead of local disk (``s3_client()`` reads it).
+    """
+
+    def __init__(self, tmp: Path, storage: str = "local", **env: str) -> None:
+        if storage not in ("local", "s3"):
+            raise ValueError(f"storage is {storage!r}: local or s3")
+        self.port, self.s3_port, *ports = free_ports(2 + len(SANDBOXES))
         self.url = f"http://127.0.0.1:{self.port}"
         self.sandbox_ports = {s.kind: port for s, port in zip(SANDBOXES, ports, strict=True)}
         self.sandbox_urls = {k: f"http://127.0.0.1:{p}" for k, p in self.sandbox_ports.items()}
         self.zenodo_url = self.sandbox_urls["zenodo"]
         self.datameta_url = self.sandbox_urls["datameta"]
         self.forge_url = self.sandbox_urls["forge"]
+        self.s3_url = f"http://127.0.0.1:{self.s3_port}"
+        self.storage = storage
+        self.s3_bucket = "portal-live"  # its server is this live system's alone
         self.logs = tmp
         self.env = {
             **os.environ,
             "DATABASE_URL": database_url(),
             # Workers reach the sandboxes there; the default allowlist names these ports.
             **{s.env: self.sandbox_urls[s.kind] for s in SANDBOXES},
+            "S3_SANDBOX_URL": self.s3_url,
             "LEASE_SECONDS": "4",
             "RECONCILE_EVERY_SECONDS": "2",
             "RETRY_BACKOFF_BASE": "0.5",
@@ -86,9 +97,24 @@ class LiveSystem:
             "PYTHONUNBUFFERED": "1",
             # links in notifications and release sources' endpoint URLs
             "PORTAL_BASE_URL": self.url,
+            **(self._s3_storage_env() if storage == "s3" else {}),
             **env,
         }
         self.procs: dict[str, subprocess.Popen[bytes]] = {}
+
+    def _s3_storage_env(self) -> dict[str, str]:
+        return {
+            "STORAGE_BACKEND": "s3",
+            "S3_ENDPOINT_URL": self.s3_url,
+            "S3_BUCKET": self.s3_bucket,
+            "S3_ACCESS_KEY_ID": s3server.ACCESS_KEY,
+            "S3_SECRET_ACCESS_KEY": s3server.SECRET_KEY,
+            "S3_REGION": s3server.REGION,
+        }
+
+    def s3_client(self) -> Any:
+        """A boto3 client for this live system's S3 server."""
+        return s3server.client(self.s3_url)
 
     def _spawn(self, name: str, args: list[str]) -> subprocess.Popen[bytes]:
         running = self.procs.get(name)
@@ -109,7 +135,9 @@ class LiveSystem:
         return proc
 
     def start_web(self) -> None:
-        """The portal's web server and the sandboxes' servers, each up when this returns."""
+        """The portal's web server, the sandboxes' servers and the S3 server (with the
+        portal's bucket when it stores files there), each up when this returns."""
+        self._spawn("s3", processes.s3("127.0.0.1", self.s3_port))
         for kind, port in self.sandbox_ports.items():
             self._spawn(f"sandbox-{kind}", processes.sandbox(kind, "127.0.0.1", port, workers=1))
         self._spawn("web", processes.web("127.0.0.1", self.port, workers=1))
@@ -117,6 +145,10 @@ class LiveSystem:
         wait_until(lambda: self._answers(f"{self.zenodo_url}/"), 60, "the Zenodo sandbox")
         wait_until(lambda: self._answers(f"{self.datameta_url}/api"), 60, "the DataMeta sandbox")
         wait_until(lambda: self._answers(f"{self.forge_url}/"), 60, "the forge sandbox")
+        if self.storage == "s3":
+            s3server.ensure_bucket(self.s3_url, self.s3_bucket, timeout=60)
+        else:
+            s3server.wait_until_up(self.s3_url, timeout=60)
 
     @staticmethod
     def _answers(url: str) -> bool:

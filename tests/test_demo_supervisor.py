@@ -18,11 +18,13 @@ from pathlib import Path
 import pytest
 
 from portal.demo import Supervisor
+from portal.sandboxes import S3_OFFSET
 from tests.livesystem import free_port, free_ports, wait_until
 
 ROOT = Path(__file__).resolve().parent.parent
 SLEEPER = [sys.executable, "-c", "import time; time.sleep(120)"]
 CRASHER = [sys.executable, "-c", "import sys; sys.exit(3)"]
+DEMO_PORTS = 1 + S3_OFFSET  # the portal, each sandbox, the S3 server
 # A server like gunicorn: a master and a worker share the listening socket and neither
 # leaves on SIGTERM (a worker finishing a long request).
 STUBBORN_SERVER = """
@@ -176,18 +178,19 @@ def children_of(pid: int) -> dict[int, str]:
     return {k: v.decode(errors="replace") for k, v in found.items()}
 
 
-def three_free_ports() -> int:
-    """A port with the next two free as well (the demo's portal and its two sandboxes)."""
+def demo_ports() -> int:
+    """A port with the next ones free as well: the demo's portal, its sandboxes and the
+    local S3 server (DEMO_PORT+1 .. DEMO_PORT+S3_OFFSET)."""
     for _ in range(50):
         port = free_port()
-        if port < 65000 and all(port_free(port + i) for i in (1, 2)):
+        if port < 65000 and all(port_free(port + i) for i in range(1, DEMO_PORTS)):
             return port
-    raise AssertionError("no three free ports in a row")
+    raise AssertionError(f"no {DEMO_PORTS} free ports in a row")
 
 
 @pytest.mark.e2e
 def test_the_demo_starts_a_killed_worker_again_and_ctrl_c_stops_it_all(tmp_path):
-    port = three_free_ports()
+    port = demo_ports()
     env = {k: v for k, v in os.environ.items() if not k.endswith(("REDIS_URL", "SANDBOX_URL"))}
     env.pop("CELERY_BROKER_URL", None)
     env.update(
@@ -231,7 +234,7 @@ def test_the_demo_starts_a_killed_worker_again_and_ctrl_c_stops_it_all(tmp_path)
         demo.wait(timeout=20)
         assert time.monotonic() - started < 10, log.read_text()[-3000:]
         assert not any(alive(pid) for pid in everything)
-        assert all(port_free(port + i) for i in range(3)), "a port is still held"
+        assert all(port_free(port + i) for i in range(DEMO_PORTS)), "a port is still held"
         assert b"Stopped everything the demo started." in log.read_bytes()
     finally:  # a failed run leaves nothing behind either
         for pid in [demo.pid, *children_of(demo.pid)]:

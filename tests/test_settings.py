@@ -88,6 +88,8 @@ def test_the_allowlist_names_each_sandbox_host_and_port_not_every_port_of_the_ho
         {
             "ZENODO_SANDBOX_URL": "http://127.0.0.1:8101/",
             "DATAMETA_SANDBOX_URL": "http://127.0.0.1:8102",
+            "COSCINE_SANDBOX_URL": "http://127.0.0.1:8104",
+            "S3_SANDBOX_URL": "http://127.0.0.1:8105",
         },
         "','.join(settings.ALLOWED_REPOSITORY_HOSTS)",
     ).split(",")
@@ -95,8 +97,11 @@ def test_the_allowlist_names_each_sandbox_host_and_port_not_every_port_of_the_ho
         "zenodo.org",
         "sandbox.zenodo.org",
         "data.cogdat.de",
+        "coscine.rwth-aachen.de",
         "127.0.0.1:8101",
         "127.0.0.1:8102",
+        "127.0.0.1:8104",
+        "127.0.0.1:8105",
     ]
 
 
@@ -109,7 +114,7 @@ def test_production_allows_no_sandbox_host():
         },
         "','.join(settings.ALLOWED_REPOSITORY_HOSTS)",
     )
-    assert hosts == "zenodo.org,sandbox.zenodo.org,data.cogdat.de"
+    assert hosts == "zenodo.org,sandbox.zenodo.org,data.cogdat.de,coscine.rwth-aachen.de"
 
 
 def test_a_host_and_port_entry_allows_only_that_port(settings):

@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
-from deposits.models import ApiCall, Deposit, Event, Target
+from deposits.models import ApiCall, Deposit, Event, Lookup, Target
 
 from .scoping import ReadOnlyAdmin
 
@@ -85,7 +85,16 @@ class ApiCallAdmin(ReadOnlyAdmin):
     """Every repository request. URLs and errors are stored redacted (the HTTP layer)."""
 
     team_path = "account__team"
-    list_display = ["created", "method", "url", "status", "duration_ms", "account", "target"]
+    list_display = [
+        "created",
+        "method",
+        "url",
+        "status",
+        "duration_ms",
+        "trace_id",
+        "account",
+        "target",
+    ]
     list_filter = [
         OutcomeFilter,
         "status",
@@ -93,9 +102,21 @@ class ApiCallAdmin(ReadOnlyAdmin):
         ("account", admin.RelatedOnlyFieldListFilter),
         ("created", admin.DateFieldListFilter),
     ]
-    search_fields = ["url", "error", "account__label"]
+    search_fields = ["url", "error", "trace_id", "account__label"]
     list_select_related = ["account", "target__deposit", "target__account"]
     date_hierarchy = "created"
+
+
+@admin.register(Lookup)
+class LookupAdmin(ReadOnlyAdmin):
+    """What workers fetched for forms and validation (Coscine's projects and profiles)."""
+
+    team_path = "account__team"
+    list_display = ["key", "account", "fetched_at", "used_at", "error"]
+    list_filter = [("account", admin.RelatedOnlyFieldListFilter)]
+    search_fields = ["key", "error"]
+    list_select_related = ["account"]
+    exclude = ["data"]
 
 
 def error_text(text: str, limit: int = 160) -> str:

@@ -32,6 +32,12 @@ from .drafts import (
     set_target_options,
     step_label,
 )
+from .fetching import fetch_now as fetch_lookup_now
+from .identifiers import check as check_identifiers
+from .identifiers import check_all as check_all_identifiers
+from .lookups import Cached, cached, schema_for
+from .lookups import refresh_stale as refresh_stale_lookups
+from .lookups import request as request_lookup
 from .policy import REVIEWED_ACTIONS, needs_review
 from .reconciler import poll_published, published_targets_to_poll, reconcile
 from .states import Conflict, NotAllowed, User, record_event, transition
@@ -39,6 +45,7 @@ from .worker import Outcome, advance
 
 __all__ = [
     "REVIEWED_ACTIONS",
+    "Cached",
     "Conflict",
     "NotAllowed",
     "Outcome",
@@ -47,9 +54,13 @@ __all__ = [
     "add_target",
     "advance",
     "allowed_actions",
+    "cached",
     "check_account",
+    "check_all_identifiers",
     "check_base_url",
+    "check_identifiers",
     "edit_locked_reason",
+    "fetch_lookup_now",
     "link_account",
     "needs_review",
     "offered_actions",
@@ -60,13 +71,16 @@ __all__ = [
     "reconcile",
     "record_event",
     "refresh_schema_now",
+    "refresh_stale_lookups",
     "remote_phase",
     "remove_target",
     "request",
     "request_check",
+    "request_lookup",
     "retry",
     "revalidate",
     "save_metadata",
+    "schema_for",
     "set_target_options",
     "step_label",
     "transition",

@@ -28,6 +28,7 @@ from deposits.repositories.base import (
     RemoteRecord,
 )
 
+from .lookups import schema_for
 from .policy import REVIEWED_ACTIONS, needs_review
 from .states import NotAllowed, User, enqueue, record_event, transition
 
@@ -50,7 +51,7 @@ def local_problems(target: Target, files: list[FileJob] | None = None) -> list[P
         deposit.metadata,
         target.options,
         file_jobs(deposit) if files is None else files,
-        target.account.schema or {},
+        schema_for(target),
     )
 
 
@@ -139,6 +140,7 @@ LOCAL_STATES: dict[Action, set[str]] = {
     Action.EDIT: {State.PUBLISHED},
     Action.DISCARD: {State.PUBLISHED, State.FAILED},
     Action.DELETE: {State.READY, State.DRAFT, State.FAILED},
+    Action.REQUEST_PUBLICATION: {State.PUBLISHED},
 }
 
 
@@ -258,6 +260,7 @@ NOT_NOW = {
     Action.DISCARD_VERSION: "There is no open draft of a new version.",
     Action.DISCARD: "There is no open edit to discard.",
     Action.DELETE: "Only an unpublished draft on the repository can be deleted.",
+    Action.REQUEST_PUBLICATION: "Publication can be requested once the files are stored.",
 }
 
 

@@ -18,8 +18,11 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import tempfile
 from collections.abc import Callable
 from typing import IO, cast
+
+from django.conf import settings
 
 from deposits.models import DepositFile
 from deposits.repositories.errors import DamagedCopy
@@ -43,7 +46,7 @@ def open_checked(dfile: DepositFile) -> IO[bytes]:
     """The stored copy, read through once and rewound; ``DamagedCopy`` if its bytes are
     gone or no longer those hashed on arrival."""
     try:
-        fileobj = cast(IO[bytes], dfile.blob.open("rb"))
+        fileobj = _open_stored(dfile)
     except (FileNotFoundError, ValueError):  # ValueError: no file was ever stored
         log.error("stored copy of file %s (deposit %s) is missing", dfile.uid, dfile.deposit_id)
         raise DamagedCopy(_missing(dfile)) from None
@@ -66,6 +69,30 @@ def open_checked(dfile: DepositFile) -> IO[bytes]:
         fileobj.close()
         raise
     return fileobj
+
+
+def _open_stored(dfile: DepositFile) -> IO[bytes]:
+    """The stored copy, read from the start. An S3 object is downloaded, streamed, into
+    an anonymous temporary file on disk: django-storages' ``S3File`` would download it
+    into a ``SpooledTemporaryFile`` of ``max_memory_size`` bytes, 0 by default, which
+    never rolls over to disk, so the whole object would sit in the worker's memory."""
+    dfile.blob.open("rb")
+    stored = dfile.blob.file
+    remote = getattr(stored, "obj", None)  # an S3File: nothing downloaded yet
+    if remote is None:
+        return cast(IO[bytes], dfile.blob)
+    spool = tempfile.TemporaryFile(dir=settings.FILE_UPLOAD_TEMP_DIR)  # noqa: SIM115
+    try:
+        body = remote.get()["Body"]  # one GET, read piece by piece (boto3's threaded
+        for piece in body.iter_chunks(READ_SIZE):  # download buffers tens of MB)
+            spool.write(piece)
+        spool.seek(0)
+    except BaseException:
+        spool.close()
+        raise
+    finally:
+        dfile.blob.close()
+    return spool
 
 
 def _measure(fileobj: IO[bytes]) -> tuple[int, str]:

@@ -15,6 +15,7 @@ from deposits.repositories.http import CallRecord, HttpClient
 from deposits.repositories.limiter import Priority, get_limiter
 
 from .integrity import verified_opener
+from .lookups import schema_for
 
 
 def build_client(
@@ -42,6 +43,7 @@ def build_client(
             duration_ms=call.duration_ms,
             rate_headers=call.rate_headers,
             error=call.error[:2000],
+            trace_id=call.trace_id,
         )
 
     connector = registry.get(account.kind)
@@ -63,6 +65,7 @@ def build_client(
         windows=account.effective_rate_windows(),
         priority=priority,
         record=record,
+        trace_of=connector.trace_id,
     )
 
 
@@ -97,7 +100,7 @@ def build_job(target: Target, remote_files: list[RemoteFile]) -> Job:
         create_marker=target.create_marker,
         related=related,
         remote_data=target.remote_data,
-        schema=target.account.schema,
+        schema=schema_for(target),
     )
 
 

@@ -547,15 +547,21 @@ def _published(target: Target) -> None:
     fields: dict[str, Any] = {**IDLE, "problems": _portal_problems(target), "last_error": ""}
     if action == Action.DISCARD:
         message = "The edit was discarded; the published record is unchanged"
+    elif action == Action.REQUEST_PUBLICATION:
+        # the record is as it was: the library was asked to publish it (Coscine)
+        said = target.events.filter(kind__startswith="step:").order_by("-created", "-pk").first()
+        message = said.message if said and said.message else "Publication requested"
     else:
         doi = Identifier.objects.filter(target=target, scope="version").order_by("-created")
         latest = doi.first()
-        message = f"Published: {latest.scheme.upper()} {latest.value}" if latest else "Published"
+        label = registry.get(target.account.kind).scheme(latest.scheme).label if latest else ""
+        message = f"Published: {label} {latest.value}" if latest else "Published"
         fields["published_at"] = timezone.now()
         fields["published_version"] = published_snapshot(target)
     with transaction.atomic():
         transition(target, State.PUBLISHED, actor_label="worker", message=message, **fields)
-        notifications.target_finished(target)  # the author and followers are told
+        if action != Action.REQUEST_PUBLICATION:
+            notifications.target_finished(target)  # the author and followers are told
     _releases_follow(target)
 
 

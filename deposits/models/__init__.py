@@ -1,6 +1,7 @@
 from .accounts import AccountStatus, LinkedAccount, ReviewRule
 from .audit import ApiCall, Event
 from .deposits import Deposit, DepositFile, FileStatus
+from .lookups import Lookup
 from .notifications import EMAIL_BY_DEFAULT, EmailChoice, Notification, NotificationKind
 from .releases import (
     DEFAULT_API_URLS,
@@ -59,6 +60,7 @@ __all__ = [
     "Forge",
     "Identifier",
     "LinkedAccount",
+    "Lookup",
     "Membership",
     "MissedRelease",
     "Notification",

@@ -56,6 +56,9 @@ class ApiCall(models.Model):
     duration_ms = models.PositiveIntegerField(default=0)
     rate_headers = models.JSONField(default=dict, blank=True)
     error = models.TextField(blank=True)
+    # The repository's own id of the exchange, when it gives one (Coscine's ``traceId``):
+    # what its support asks for.
+    trace_id = models.CharField(max_length=100, blank=True)
     created = models.DateTimeField(auto_now_add=True, db_index=True)
 
     class Meta:

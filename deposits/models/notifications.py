@@ -20,6 +20,10 @@ class NotificationKind(models.TextChoices):
     RELEASE_FAILED = "release_failed", "A release could not be imported (to admins and followers)"
     FORGE_TOKEN = "forge_token", "A release source's forge token stopped working (to admins)"
     WEBHOOK_DISABLED = "webhook_disabled", "A webhook subscription was switched off (to admins)"
+    IDENTIFIER_GONE = (
+        "identifier_gone",
+        "A published identifier no longer resolves (to admins and followers)",
+    )
 
 
 # Which kinds go out by e-mail when a person has not chosen.
@@ -31,6 +35,7 @@ EMAIL_BY_DEFAULT = {
     NotificationKind.RELEASE_FAILED,
     NotificationKind.FORGE_TOKEN,
     NotificationKind.WEBHOOK_DISABLED,
+    NotificationKind.IDENTIFIER_GONE,
 }
 
 

@@ -31,6 +31,8 @@ class Action(models.TextChoices):
     EDIT = "edit", "Edit published metadata"
     DISCARD = "discard", "Discard edit"
     DELETE = "delete", "Delete remote draft"
+    # Coscine mints no DOI: publication is a request to the institution's library.
+    REQUEST_PUBLICATION = "request_publication", "Request publication"
 
 
 class Target(models.Model):
@@ -151,6 +153,10 @@ class Identifier(models.Model):
     url = models.URLField(max_length=500, blank=True)
     scope = models.CharField(max_length=10, choices=Scope.choices, default=Scope.VERSION)
     created = models.DateTimeField(auto_now_add=True)
+    # Identifiers the repository can be asked about (Coscine's Handles, GET /pids):
+    # when last asked, and what is wrong with it ("" when it resolves).
+    checked_at = models.DateTimeField(null=True, blank=True)
+    problem = models.TextField(blank=True)
 
     class Meta:
         ordering = ["scope", "created"]

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import IO, TYPE_CHECKING, Any, ClassVar
@@ -299,6 +299,7 @@ class IdentifierScheme:
     resolver: str = ""  # "https://doi.org/{value}"; "" when it resolves nowhere public
     cited: bool = False  # the one citations and badges name
     prefix: bool = False  # "datameta-result:" names a family (one scheme per field)
+    short: str = ""  # the badge's word when ``label`` is long ("Handle"); else the label
 
     def matches(self, scheme: str) -> bool:
         return scheme.startswith(self.scheme) if self.prefix else scheme == self.scheme
@@ -421,6 +422,39 @@ class Connector:
     def fetch_schema(self, client: HttpClient) -> dict[str, Any]:
         """The rules the repository publishes (cached per account by a worker)."""
         return {}
+
+    # ---------------------------------------------------------------- lookups
+    # Things a repository serves that forms and validation need and that change rarely
+    # (Coscine's projects, licences, application profiles; Cristin's persons): fetched
+    # by a worker, cached per account (``models.Lookup``, ``lifecycle.lookups``). A key
+    # is the connector's own string, e.g. "licenses" or "profile:https://purl.org/...".
+
+    def schema_keys(self, options: dict[str, Any]) -> tuple[str, ...]:
+        """The lookups a target with ``options`` is validated against: they reach
+        ``validate`` and ``Job.schema`` under ``schema["lookups"][key]`` once cached."""
+        return ()
+
+    def fetch_lookup(self, client: HttpClient, key: str) -> Any:
+        """Fetch one lookup (JSON-serialisable); raise LookupError for a key it does not
+        know, a RepositoryError when the repository fails."""
+        raise LookupError(f"{self.label} has no lookup {key!r}")
+
+    def lookup_max_age(self, key: str) -> int:
+        """Seconds a cached lookup is used before a worker fetches it again."""
+        return 6 * 3600
+
+    # True when the repository can be asked whether its identifiers still resolve
+    # (Coscine: GET /api/v2/pids/{prefix}/{suffix} answers 410 once a resource is gone).
+    checks_identifiers: ClassVar[bool] = False
+
+    def check_identifier(self, client: HttpClient, scheme: str, value: str) -> str:
+        """What is wrong with one identifier this repository handed back ("" when it
+        resolves). Raise a TransientError when the repository cannot say now."""
+        return ""
+
+    def trace_id(self, headers: Mapping[str, str], body: bytes) -> str:
+        """The repository's id of one exchange, kept in the API call log ("" if none)."""
+        return ""
 
     def steps(self, action: str) -> list[str]:
         """The ordered step names of ``action`` on this repository."""

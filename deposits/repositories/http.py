@@ -61,6 +61,7 @@ class CallRecord:
     duration_ms: int
     rate_headers: dict[str, str] = field(default_factory=dict)
     error: str = ""
+    trace_id: str = ""  # the repository's id of the exchange (``Connector.trace_id``)
 
 
 def redact_url(url: str) -> str:
@@ -205,8 +206,10 @@ class HttpClient:
         allowed_hosts: list[str] | None = None,
         allowlist: str = "ALLOWED_REPOSITORY_HOSTS",
         session: requests.Session | None = None,
+        trace_of: Callable[[Mapping[str, str], bytes], str] | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
+        self.trace_of = trace_of
         self._token = token
         self.label = label
         self.parse_error = parse_error
@@ -440,7 +443,12 @@ class HttpClient:
                 allow_redirects=False,
                 stream=True,  # the body is read below, within its size cap and deadline
             )
-            self._read_body(response, started + allowance)
+            # a HEAD has no body: its Content-Length is the size of what a GET would send
+            if method == "HEAD":
+                response._content = b""
+                response.close()
+            else:
+                self._read_body(response, started + allowance)
         except (requests.RequestException, _DeadlinePassed) as exc:
             self._unanswered(method)
             error = self._transport_error(exc, timeout, allowance)
@@ -470,9 +478,26 @@ class HttpClient:
         if response.status_code >= 400:
             error_text = redact_text(response.text[:500], self._token)
         self._record(
-            method, shown, response.status_code, started=started, rate=rate, error=error_text
+            method,
+            shown,
+            response.status_code,
+            started=started,
+            rate=rate,
+            error=error_text,
+            trace_id=self._trace(response),
         )
         return response
+
+    def _trace(self, response: requests.Response) -> str:
+        """The repository's id of this exchange, if the connector knows where it is."""
+        if self.trace_of is None:
+            return ""
+        try:
+            return redact_text(str(self.trace_of(response.headers, response.content)), self._token)[
+                :100
+            ]
+        except Exception:  # an unreadable reply has no trace id; it must not fail the call
+            return ""
 
     def _unanswered(self, method: str) -> None:
         if method not in ("GET", "HEAD"):
@@ -518,6 +543,7 @@ class HttpClient:
         started: float,
         rate: dict[str, str],
         error: str,
+        trace_id: str = "",
     ) -> None:
         duration_ms = int((time.monotonic() - started) * 1000)
         error = redact_text(error, self._token)
@@ -531,7 +557,7 @@ class HttpClient:
             f" ({error[:200]})" if error else "",
         )
         if self.record is not None:
-            self.record(CallRecord(method, url, status, duration_ms, rate, error))
+            self.record(CallRecord(method, url, status, duration_ms, rate, error, trace_id))
 
     def _transport_error(
         self,

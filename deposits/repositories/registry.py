@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 PACKAGES: dict[str, str] = {
     "deposits.repositories.zenodo": "ZenodoConnector",
     "deposits.repositories.datameta": "DataMetaConnector",
+    "deposits.repositories.coscine": "CoscineConnector",
 }
 
 

@@ -139,15 +139,16 @@ def seconds(value: float | int | None) -> str:
 
 
 @register.simple_tag
-def doi_badge(doi: str) -> str:
-    """A DOI badge drawn here (no external image), like the ones repositories hand out."""
-    left, right = "DOI", doi
+def doi_badge(doi: str, label: str = "DOI") -> str:
+    """A DOI badge drawn here (no external image), like the ones repositories hand out;
+    ``label`` names another scheme ("Handle")."""
+    left, right = label or "DOI", doi
     left_w = int(len(left) * BADGE_CHAR_WIDTH + 12)
     right_w = int(len(right) * BADGE_CHAR_WIDTH + 12)
     width = left_w + right_w
     return format_html(
         '<svg class="doi-badge" xmlns="http://www.w3.org/2000/svg" width="{w}" height="20" '
-        'role="img" aria-label="DOI: {doi}"><title>DOI: {doi}</title>'
+        'role="img" aria-label="{left}: {doi}"><title>{left}: {doi}</title>'
         '<rect width="{lw}" height="20" rx="3" fill="#555"/>'
         '<rect x="{lw}" width="{rw}" height="20" rx="3" fill="#1f6feb"/>'
         '<rect x="{lw}" width="4" height="20" fill="#1f6feb"/>'

@@ -122,6 +122,7 @@ class TargetCard:
     problems: list[Problem]
     progress: Progress | None
     cited_label: str  # "DOI": what the version / all versions identifiers are
+    badge_label: str  # the badge's left half: "DOI", "Handle"
     doi_version: ShownIdentifier | None
     doi_concept: ShownIdentifier | None
     earlier_versions: list[ShownIdentifier]
@@ -224,6 +225,7 @@ def target_card(target: Target) -> TargetCard:
         problems=[Problem.from_dict(p) for p in target.problems],
         progress=_progress(target, step),
         cited_label=cited_scheme.label if cited_scheme else "",
+        badge_label=(cited_scheme.short or cited_scheme.label) if cited_scheme else "",
         doi_version=version,
         doi_concept=concept,
         earlier_versions=versions[1:],
@@ -233,6 +235,7 @@ def target_card(target: Target) -> TargetCard:
             snapshot.get("metadata") or target.deposit.metadata,
             publisher=connector.label,
             doi=named.value,
+            url=named.url or (cited_scheme.url(named.value) if cited_scheme else ""),
             year=year,
         )
         if published and named is not None and resolvable

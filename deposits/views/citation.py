@@ -57,7 +57,9 @@ def description(metadata: md.Record) -> str:
     return DESCRIPTIONS.get(rtype.parent, "")
 
 
-def citation(metadata: md.Record, *, publisher: str, doi: str, year: str) -> str:
+def citation(metadata: md.Record, *, publisher: str, doi: str, year: str, url: str = "") -> str:
+    """An APA-like citation; ``url`` is the identifier's resolver link (a DOI's is
+    https://doi.org/<doi>, a Handle's https://hdl.handle.net/<handle>)."""
     parts = []
     who = authors(md.items(metadata, "creators"))
     if who:
@@ -73,6 +75,6 @@ def citation(metadata: md.Record, *, publisher: str, doi: str, year: str) -> str
     parts.append(" ".join([title, *extra]) + ".")
     if publisher:
         parts.append(f"{publisher}.")
-    if doi:
-        parts.append(f"https://doi.org/{doi}")
+    if url or doi:
+        parts.append(url or f"https://doi.org/{doi}")
     return " ".join(parts)

@@ -5,7 +5,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-KINDS = ("zenodo", "datameta")
+KINDS = ("zenodo", "datameta", "coscine")
 
 
 class Command(BaseCommand):
