@@ -70,5 +70,7 @@ def zenodo_account(team):  # type: ignore[no-untyped-def]
     return AccountFactory(team=team)
 
 
-# A real S3-compatible server (moto's) for the tests that need one: tests/s3.py.
+# A real S3-compatible server (moto's) for the tests that need one: tests/s3.py; and
+# one headless Chromium for the whole session: tests/browsing.py.
+from tests.browsing import browser, page  # noqa: E402, F401
 from tests.s3 import s3_endpoint, s3_server  # noqa: E402, F401

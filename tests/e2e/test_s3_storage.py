@@ -19,7 +19,6 @@ import pytest
 from deposits import lifecycle
 from deposits.models import DepositFile, State, Target
 from deposits.uploads import staging_path
-from tests.browser.conftest import browser, page  # noqa: F401 (fixtures)
 from tests.e2e.zenodo_helpers import (
     control,
     publish,
@@ -76,7 +75,7 @@ def stored_hashes(system: LiveSystem, key: str) -> tuple[int, str, str]:
     return size, md5.hexdigest(), sha256.hexdigest()
 
 
-def sign_in_and_create(page: Any, system: LiveSystem, user: Any, title: str) -> None:  # noqa: F811
+def sign_in_and_create(page: Any, system: LiveSystem, user: Any, title: str) -> None:
     page.goto(f"{system.url}/login/")
     page.fill("#id_username", user.username)
     page.fill("#id_password", "secret-pass-1")
@@ -94,7 +93,7 @@ def sign_in_and_create(page: Any, system: LiveSystem, user: Any, title: str) -> 
 @pytest.mark.browser
 def test_a_browser_upload_lands_in_the_bucket_and_a_worker_publishes_it_from_there(
     s3_system: LiveSystem,
-    page: Any,  # noqa: F811
+    page: Any,
     team: Any,
     member: Any,
     tmp_path: Path,
