@@ -4,6 +4,7 @@
  *   showing progress; after a failure or a reload, choosing the file again resumes.
  * - Copy buttons (DOIs, citations).
  * - Fields shown only for some choices (data-show-when="resource_type=publication").
+ * - What a person types survives a redraw of the part of the page they type in.
  */
 (function () {
   "use strict";
@@ -225,6 +226,50 @@
   }
 
   document.addEventListener("change", function () { applyShowWhen(document); });
+
+  // ------------------------------------------------------------------ typing survives a redraw
+
+  // A panel drawn again (a save's answer, or a poll while something loads) replaces the
+  // field a person is typing in. What they typed since the request left (for a poll,
+  // anything not saved yet: a GET sends nothing) is put back, with the cursor.
+  var TYPED = /^(text|search|url|email|number|tel|date|datetime-local)$/;
+  var sent = null;
+  var kept = null;
+
+  function typingIn() {
+    var el = document.activeElement;
+    if (!el || !el.id) { return null; }
+    var typed = el.tagName === "TEXTAREA" || (el.tagName === "INPUT" && TYPED.test(el.type));
+    return typed ? el : null;
+  }
+
+  document.addEventListener("htmx:beforeRequest", function () {
+    var el = typingIn();
+    sent = el ? { id: el.id, value: el.value } : null;
+  });
+
+  document.addEventListener("htmx:beforeSwap", function (e) {
+    var el = typingIn();
+    kept = null;
+    if (!el || !e.detail.target || !e.detail.target.contains(el)) { return; }
+    var verb = ((e.detail.requestConfig || {}).verb || "get").toLowerCase();
+    var since = sent && sent.id === el.id ? sent.value : el.defaultValue;
+    if (el.value !== (verb === "get" ? el.defaultValue : since)) {
+      kept = { id: el.id, value: el.value, start: el.selectionStart, end: el.selectionEnd };
+    }
+  });
+
+  document.addEventListener("htmx:afterSettle", function () {
+    var k = kept;
+    kept = null;
+    var el = k && document.getElementById(k.id);
+    if (!el) { return; }
+    el.value = k.value;
+    el.focus();
+    try {
+      if (k.start !== null) { el.setSelectionRange(k.start, k.end); }
+    } catch (err) { /* number and date inputs have no selection */ }
+  });
 
   function init(root) {
     setUpUploads(root);

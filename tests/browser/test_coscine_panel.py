@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.utils import timezone
 
 from deposits.models import Lookup, Target
 from deposits.repositories.coscine import profiles
@@ -267,3 +268,47 @@ def test_ada_sees_the_handle_retries_a_list_and_requests_publication(
         "message": "Please publish it with a DOI from the library.",
     }
     assert saved.action == "request_publication"
+
+
+# What a person types is not lost when the panel is drawn again: it polls every 2 s while
+# a list is still on its way from Coscine, and ada types the new resource's name meanwhile
+# without leaving the field; each redraw puts back what she typed, with the cursor
+# (static/js/portal.js), and leaving the field saves it.
+def test_typing_survives_the_panel_being_drawn_again_while_a_list_loads(
+    live_system: LiveSystem, page: Any, member: Any, coscine_target: Target
+) -> None:
+    pk = coscine_target.pk
+    # the licences are still on their way from Coscine: the panel polls until they come
+    Lookup.objects.filter(account=coscine_target.account, key="licenses").update(
+        data=None, fetched_at=None, requested_at=timezone.now()
+    )
+    sign_in(page, live_system, member)
+    page.goto(f"{live_system.url}/deposits/{coscine_target.deposit_id}/")
+    change(page, f"#coscine-project-{pk}", PROJECT)
+    change(page, f"#coscine-resource-{pk}", "new")
+    name = f"#coscine-nr-{pk}-name"
+    page.wait_for_selector(name)
+
+    page.click(name)
+    page.keyboard.type("Tensile tests")
+    with page.expect_response(lambda r: r.request.method == "GET" and "coscine" in r.url):
+        pass  # a poll comes and redraws the panel
+    page.wait_for_timeout(300)
+    page.keyboard.type(" of S355")
+    with page.expect_response(lambda r: r.request.method == "GET" and "coscine" in r.url):
+        pass
+    page.wait_for_timeout(300)
+
+    assert page.input_value(name) == "Tensile tests of S355"
+    assert page.evaluate("() => document.activeElement.id") == name[1:]
+    page.keyboard.type("!")  # the cursor stayed at the end
+    assert page.input_value(name) == "Tensile tests of S355!"
+    page.keyboard.press("Tab")  # leaving the field saves it
+    wait_until(
+        lambda: (
+            (Target.objects.get(pk=pk).options.get("new_resource") or {}).get("name")
+            == "Tensile tests of S355!"
+        ),
+        10,
+        "the name to be saved when ada leaves the field",
+    )

@@ -661,6 +661,29 @@ def test_request_publication_needs_a_listed_service(
     assert target.state == State.PUBLISHED
 
 
+def test_only_the_publication_services_of_the_project_s_organisations_are_offered(
+    member_client: Client, target: Target, account: LinkedAccount, htmx: dict[str, str]
+) -> None:
+    """A request goes to the project's own library: another organisation's service is
+    neither offered nor accepted."""
+    fill_lookups(account)
+    other = {"ror": "https://ror.org/02nv7yv05", "name": "Another University's Library"}
+    Lookup.objects.filter(account=account, key="publication_services").update(
+        data=[*lookup_data()["publication_services"], other]
+    )
+    published(chosen(target))
+    text = panel(member_client, target)
+    assert "University Library RWTH Aachen" in text
+    assert "Another University&#x27;s Library" not in text
+    assert "Another University's Library" not in text
+    response = member_client.post(
+        url("coscine-publication", target), {"service": other["ror"]}, headers=htmx
+    )
+    assert "Choose one of the publication services listed." in response.text
+    target.refresh_from_db()
+    assert target.state == State.PUBLISHED
+
+
 # --------------------------------------------------------------------------- access and locks
 
 

@@ -441,12 +441,23 @@ def profile_source(target: Target, uri: str) -> tuple[Source, Any]:
 # --------------------------------------------------------------------------- the whole panel
 
 
+def project_services(target: Target, services: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The publication services of the organisations the target's project belongs to
+    (Coscine's projects name theirs by ROR): a request goes to the project's own library.
+    All of them when none matches (a project naming no organisation, say)."""
+    project_id = str((target.options.get("project") or {}).get("id") or "")
+    project = next((p for p in _items(_projects(target)) if str(p.get("id")) == project_id), {})
+    own = {str(ror) for ror in project.get("organizations") or []}
+    mine = [s for s in services if str(s.get("ror") or "") in own]
+    return mine or services
+
+
 def _published(target: Target) -> dict[str, Any]:
     if target.state != State.PUBLISHED:
         return {}
     chosen = str((target.options.get("publication") or {}).get("service") or "")
     services = _source(target, "publication_services")
-    for item in _items(services):
+    for item in project_services(target, _items(services)):
         value = str(item.get("ror") or "")
         services.choices.append(
             Choice(

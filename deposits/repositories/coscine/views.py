@@ -33,6 +33,7 @@ from .panel import (
     live_files,
     panel_context,
     profile_source,
+    project_services,
     stored_reason,
 )
 
@@ -275,8 +276,8 @@ def coscine_publication(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     """Record the publication service and message, then queue ``request_publication``."""
     target = _coscine_target(request, pk)
     service = str(request.POST.get("service") or "")
-    services = lifecycle.cached(target.account, "publication_services").data or []
-    if _find(services, service, "ror") is None:
+    listed = lifecycle.cached(target.account, "publication_services").data or []
+    if _find(project_services(target, listed), service, "ror") is None:
         return _answer(request, target, "Choose one of the publication services listed.")
     publication = {"service": service, "message": str(request.POST.get("message") or "").strip()}
     target, error = _save(request, target, {"publication": publication}, "Publication request")
