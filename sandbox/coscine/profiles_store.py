@@ -35,7 +35,7 @@ def _parse(turtle: str) -> Graph | None:
     graph = Graph()
     try:
         graph.parse(data=turtle, format="turtle")
-    except Exception:  # a half-written file of H2's, or a broken override: skip it
+    except Exception:  # a half-written profile file, or a broken override: skip it
         return None
     return graph
 

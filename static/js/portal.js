@@ -259,6 +259,19 @@
     }
   });
 
+  // A value put back by script is no edit to the browser: leaving the field would fire
+  // no "change", and what was typed would never be saved. So leaving it fires one,
+  // unless the person typed on and the browser fires its own.
+  function saveOnLeave(el) {
+    var changed = false;
+    el.addEventListener("change", function () { changed = true; }, { once: true });
+    el.addEventListener("blur", function () {
+      if (!changed && el.value !== el.defaultValue) {
+        el.dispatchEvent(new Event("change", { bubbles: true }));
+      }
+    }, { once: true });
+  }
+
   document.addEventListener("htmx:afterSettle", function () {
     var k = kept;
     kept = null;
@@ -269,6 +282,7 @@
     try {
       if (k.start !== null) { el.setSelectionRange(k.start, k.end); }
     } catch (err) { /* number and date inputs have no selection */ }
+    saveOnLeave(el);
   });
 
   function init(root) {

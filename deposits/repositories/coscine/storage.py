@@ -113,7 +113,7 @@ def subject_for(job: Job, name: str) -> str:
 
 def metadata_turtle(job: Job, f: FileJob) -> str:
     """The file's metadata graph as Turtle, from the application profile's form."""
-    from . import form, profiles  # H2's modules; imported late as they import rdflib
+    from . import form, profiles  # late: they import rdflib, needed only when storing here
 
     uri = str(job.options.get("application_profile") or "")
     profile = (job.schema.get("lookups") or {}).get(f"profile:{uri}")
